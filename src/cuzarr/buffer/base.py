@@ -1,0 +1,80 @@
+"""The backend protocol: everything core/ needs from an array library, and nothing more.
+
+core/ never imports NumPy-specific or CuPy-specific helpers for output buffers; it asks the
+backend. A GPU backend implements the same methods with CuPy and device kernels.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+
+class Backend(ABC):
+    """Allocates output arrays, moves data to and from the host, and scatters decoded chunks."""
+
+    name: str = "abstract"
+
+    @abstractmethod
+    def empty(self, shape: tuple[int, ...], dtype: np.dtype, order: str = "C") -> Any:
+        """An uninitialised array on this backend."""
+
+    @abstractmethod
+    def full(self, shape: tuple[int, ...], fill_value: Any, dtype: np.dtype, order: str = "C") -> Any:
+        """An array filled with ``fill_value``."""
+
+    @abstractmethod
+    def asarray(self, value: Any, dtype: np.dtype | None = None) -> Any:
+        """``value`` as an array of this backend, without copying when it already is one."""
+
+    @abstractmethod
+    def to_host(self, array: Any) -> np.ndarray:
+        """``array`` as a NumPy array (a no-op on the CPU backend)."""
+
+    def broadcast_to(self, array: Any, shape: tuple[int, ...]) -> Any:
+        """A read-only broadcast view of ``array`` with ``shape`` (ValueError if incompatible)."""
+        return np.broadcast_to(array, shape)
+
+    def is_backend_array(self, value: Any) -> bool:
+        """Whether ``value`` already lives on this backend."""
+        return isinstance(value, np.ndarray)
+
+    def all_equal(self, array: Any, value: Any) -> bool:
+        """Whether every element equals ``value`` (NaN equals NaN); decides if a chunk is empty."""
+        return all_equal_numpy(self.to_host(array), value)
+
+    def scatter(
+        self,
+        out: Any,
+        chunks: Sequence[Any],
+        chunk_selections: Sequence[tuple],
+        out_selections: Sequence[tuple],
+    ) -> None:
+        """Copy ``chunk[chunk_sel]`` into ``out[out_sel]`` for every decoded chunk of a batch."""
+        for chunk, chunk_sel, out_sel in zip(chunks, chunk_selections, out_selections):
+            out[out_sel] = chunk[chunk_sel]
+
+
+def all_equal_numpy(array: np.ndarray, value: Any) -> bool:
+    """Whether every element equals ``value``, treating NaN as equal to NaN (per complex part)."""
+    if array.size == 0:
+        return True
+    dtype = array.dtype
+    try:
+        target = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError):
+        return bool((array == value).all())
+    if dtype.kind == "f":
+        return _nan_equal(array, target)
+    if dtype.kind == "c":
+        return _nan_equal(array.real, target.real) and _nan_equal(array.imag, target.imag)
+    return bool((array == target).all())
+
+
+def _nan_equal(array: np.ndarray, target: np.ndarray) -> bool:
+    if np.isnan(target):
+        return bool(np.isnan(array).all())
+    return bool((array == target).all())

@@ -1,0 +1,185 @@
+"""Codec base classes and the chunk description they work on.
+
+A Zarr v3 codec chain is ``array->array`` codecs (filters, e.g. transpose), exactly one
+``array->bytes`` codec (the serializer, e.g. bytes), then ``bytes->bytes`` codecs (compressors
+and checksums). Each codec works on one chunk at a time (``encode``/``decode``) and on whole
+batches (``encode_batch``/``decode_batch``); the CPU defaults run a batch on the shared thread
+pool, a GPU implementation overrides the batch methods to make one device call per batch.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from concurrent.futures import wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..errors import CodecError
+
+_POOL_PREFIX = "cuzarr"  # thread_name_prefix of config.thread_pool()
+
+# What a bytes-like chunk may be: ``bytes``, ``bytearray``, ``memoryview`` or a uint8 ndarray.
+BytesLike = Any
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    """Shape, dtype, fill value and memory order of one (decoded) chunk."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    fill_value: Any = 0
+    order: str = "C"
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+
+
+class Codec(ABC):
+    """A v3 codec: a name, a JSON configuration and a way back from it."""
+
+    codec_name: ClassVar[str]
+
+    @classmethod
+    def from_config(cls, configuration: dict[str, Any] | None) -> Codec:
+        """Build from the ``configuration`` object of ``{"name": ..., "configuration": ...}``."""
+        return cls(**(configuration or {}))
+
+    @abstractmethod
+    def get_config(self) -> dict[str, Any]:
+        """The ``configuration`` object as written to metadata."""
+
+    def to_json(self) -> dict[str, Any]:
+        config = self.get_config()
+        if config:
+            return {"name": self.codec_name, "configuration": config}
+        return {"name": self.codec_name}
+
+    def evolve(self, spec: ChunkSpec) -> Codec:
+        """A copy with defaults that depend on the data filled in (e.g. blosc ``typesize``)."""
+        return self
+
+    def resolve_spec(self, spec: ChunkSpec) -> ChunkSpec:
+        """The spec of this codec's encoded output (only array->array codecs change it)."""
+        return spec
+
+    def encode_batch(self, items: Sequence[Any], spec: ChunkSpec) -> list[Any]:
+        """``encode`` for many chunks of one spec (a GPU codec overrides this with one device call)."""
+        return run_batch(lambda item: self.encode(item, spec), items)  # type: ignore[attr-defined]
+
+    def decode_batch(self, items: Sequence[Any], spec: ChunkSpec) -> list[Any]:
+        """``decode`` for many chunks of one spec; ``CodecChain`` instead fuses the chain per chunk."""
+        return run_batch(lambda item: self.decode(item, spec), items)  # type: ignore[attr-defined]
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.to_json() == other.to_json()  # type: ignore[union-attr]
+
+    def __hash__(self) -> int:
+        return hash(repr(self.to_json()))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class ArrayArrayCodec(Codec):
+    """Array in, array out (filters); ``encode`` may return a view, the serializer copies."""
+
+    @abstractmethod
+    def encode(self, chunk: np.ndarray, spec: ChunkSpec) -> np.ndarray: ...
+
+    @abstractmethod
+    def decode(self, chunk: np.ndarray, spec: ChunkSpec) -> np.ndarray:
+        """``spec`` describes the *decoded* chunk this returns."""
+
+
+class ArrayBytesCodec(Codec):
+    """Array in, bytes out (the serializer)."""
+
+    @abstractmethod
+    def encode(self, chunk: np.ndarray, spec: ChunkSpec) -> BytesLike: ...
+
+    @abstractmethod
+    def decode(self, data: BytesLike, spec: ChunkSpec, out: np.ndarray | None = None) -> np.ndarray:
+        """Decode to ``spec.shape``; when ``out`` (C-contiguous, matching) is given, fill and return it."""
+
+    def encoded_size(self, spec: ChunkSpec) -> int | None:
+        """Exact encoded byte count when it only depends on ``spec`` (lets compressors decode in place)."""
+        return None
+
+
+class BytesBytesCodec(Codec):
+    """Bytes in, bytes out (compressors, checksums)."""
+
+    @abstractmethod
+    def encode(self, data: BytesLike, spec: ChunkSpec) -> BytesLike: ...
+
+    @abstractmethod
+    def decode(self, data: BytesLike, spec: ChunkSpec, out: np.ndarray | None = None) -> BytesLike:
+        """Decoded bytes of any length; with ``out`` (a writable flat uint8 array of the exact
+        expected size) fill all of it and return it, raising ``CodecError`` when the size differs."""
+
+
+def as_uint8(data: BytesLike) -> np.ndarray:
+    """A flat uint8 view of any bytes-like value, without copying."""
+    if isinstance(data, np.ndarray):
+        if data.dtype == np.uint8 and data.ndim == 1:
+            return data
+        return np.ascontiguousarray(data).reshape(-1).view(np.uint8)
+    return np.frombuffer(data, dtype=np.uint8)
+
+
+def run_batch(function: Any, items: Sequence[Any], *, min_parallel: int = 2) -> list[Any]:
+    """Apply ``function`` to every item on the shared thread pool, keeping order.
+
+    Every task has finished when this returns or raises (the first error, in item order), so no
+    worker is still writing into caller-owned outputs. Called from a pool worker it runs inline
+    instead of waiting on the pool it occupies (which could deadlock).
+    """
+    from ..config import config
+
+    if (
+        len(items) < min_parallel
+        or config.get("threads") == 1
+        or threading.current_thread().name.startswith(_POOL_PREFIX)
+    ):
+        return [function(item) for item in items]
+    futures = [config.thread_pool().submit(function, item) for item in items]
+    wait(futures)
+    return [f.result() for f in futures]
+
+
+def check_decoded_size(actual: int, expected: int, codec: str) -> None:
+    """Refuse a chunk whose decoded size is not what the metadata promises (never return garbage)."""
+    if actual != expected:
+        raise CodecError(f"decoded {actual} bytes, expected {expected}", codec=codec)
+
+
+@contextmanager
+def codec_errors(codec: str, action: str = "decoding") -> Iterator[None]:
+    """Turn library exceptions (numcodecs, zlib, MemoryError from a forged header) into ``CodecError``."""
+    try:
+        yield
+    except CodecError:
+        raise
+    except MemoryError as exc:
+        raise CodecError(f"{action} failed: out of memory (corrupt size field?)", codec=codec) from exc
+    except Exception as exc:  # any failure of a third-party decoder means bad data
+        raise CodecError(f"{action} failed: {type(exc).__name__}: {exc}", codec=codec) from exc
+
+
+def with_key(exc: CodecError, key: str | None) -> CodecError:
+    """The same error naming the chunk ``key`` (codecs raise without knowing which chunk they decode)."""
+    message = str(exc)
+    prefix = f"{exc.codec}: " if exc.codec is not None else ""
+    if exc.key is not None:
+        return exc
+    if prefix and message.startswith(prefix):
+        message = message[len(prefix) :]
+    return CodecError(message, key=key, codec=exc.codec)

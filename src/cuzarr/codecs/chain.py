@@ -1,0 +1,252 @@
+"""``CodecChain``: a validated, evolved Zarr v3 codec list that encodes/decodes batches of chunks.
+
+One thread-pool task runs the whole chain for one chunk (decompress, deserialize, un-filter),
+so each chunk stays in cache and numcodecs releases the GIL for the heavy parts. When the
+caller hands an output view that is C-contiguous and no array->array codec reorders data, the
+innermost compressor writes straight into that memory and the serializer is a no-op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import CodecError, MetadataError
+from .base import (
+    ArrayArrayCodec,
+    ArrayBytesCodec,
+    BytesBytesCodec,
+    BytesLike,
+    ChunkSpec,
+    Codec,
+    run_batch,
+    with_key,
+)
+from .bytes import BytesCodec
+from .registry import codec_from_json
+
+_KIND = {ArrayArrayCodec: "array->array", ArrayBytesCodec: "array->bytes", BytesBytesCodec: "bytes->bytes"}
+
+
+def _kind(codec: Codec) -> str:
+    for cls, name in _KIND.items():
+        if isinstance(codec, cls):
+            return name
+    raise MetadataError(
+        f"{codec!r} is not an array->array, array->bytes or bytes->bytes codec", field="codecs"
+    )
+
+
+def check_out(out: np.ndarray, spec: ChunkSpec) -> None:
+    """Caller bugs (wrong shape, read-only output) are ValueErrors, not data errors."""
+    if not isinstance(out, np.ndarray):
+        raise ValueError(
+            f"out must be a numpy array of shape {spec.shape}, got a {type(out).__name__} "
+            "(for 0-d outputs pass arr[...], not arr[()], which is a scalar)"
+        )
+    if out.shape != tuple(spec.shape):
+        raise ValueError(f"out must have the chunk shape {spec.shape}, got {out.shape}")
+    if not out.flags.writeable:
+        raise ValueError("out must be writable")
+
+
+def no_alias(result: BytesLike, chunk: np.ndarray) -> BytesLike:
+    """Copy an encoded result that still shares memory with the caller's chunk (stores may keep it)."""
+    if isinstance(result, np.ndarray) and np.may_share_memory(result, chunk):
+        return result.copy()
+    return result
+
+
+class CodecChain:
+    """``[array->array*, array->bytes, bytes->bytes*]`` evolved for one chunk ``spec``."""
+
+    def __init__(self, codecs: Sequence[Codec | dict[str, Any]], spec: ChunkSpec):
+        spec = ChunkSpec(tuple(int(s) for s in spec.shape), np.dtype(spec.dtype), spec.fill_value, spec.order)
+        parsed = [codec_from_json(c) for c in codecs]
+        self._spec = spec
+        self._aa: list[tuple[ArrayArrayCodec, ChunkSpec]] = []  # codec and the spec it decodes to
+        self._bb: list[BytesBytesCodec] = []
+        serializer: ArrayBytesCodec | None = None
+        current = spec
+        for i, codec in enumerate(parsed):
+            kind = _kind(codec)
+            where = f"codec #{i} {codec.codec_name!r} ({kind})"
+            if kind == "array->array" and serializer is not None:
+                raise MetadataError(f"{where} must come before the array->bytes codec", field="codecs")
+            if kind == "array->bytes" and serializer is not None:
+                raise MetadataError(
+                    f"{where}: only one array->bytes codec is allowed, {serializer.codec_name!r} came first",
+                    field="codecs",
+                )
+            if kind == "bytes->bytes" and serializer is None:
+                raise MetadataError(f"{where} must come after the array->bytes codec", field="codecs")
+            try:
+                evolved = codec.evolve(current)
+            except MetadataError:
+                raise
+            except (TypeError, ValueError) as exc:
+                raise MetadataError(f"{where}: {exc}", field="codecs") from exc
+            if isinstance(evolved, ArrayArrayCodec):
+                self._aa.append((evolved, current))
+                current = evolved.resolve_spec(current)
+            elif isinstance(evolved, ArrayBytesCodec):
+                serializer = evolved
+            else:
+                self._bb.append(evolved)
+        if serializer is None:
+            raise MetadataError(
+                "the codec list needs exactly one array->bytes codec (e.g. 'bytes')", field="codecs"
+            )
+        self._ab = serializer
+        self._ab_spec = current
+        self._encoded_size = serializer.encoded_size(current)
+        self._in_place = isinstance(serializer, BytesCodec) and not self._aa
+
+    @property
+    def spec(self) -> ChunkSpec:
+        return self._spec
+
+    @property
+    def codecs(self) -> tuple[Codec, ...]:
+        """The evolved codecs (defaults such as blosc ``typesize`` filled in), in order."""
+        return (*(c for c, _ in self._aa), self._ab, *self._bb)
+
+    @property
+    def filters(self) -> tuple[ArrayArrayCodec, ...]:
+        return tuple(c for c, _ in self._aa)
+
+    @property
+    def serializer(self) -> ArrayBytesCodec:
+        return self._ab
+
+    @property
+    def compressors(self) -> tuple[BytesBytesCodec, ...]:
+        return tuple(self._bb)
+
+    @property
+    def has_array_array_codecs(self) -> bool:
+        return bool(self._aa)
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [c.to_json() for c in self.codecs]
+
+    def __repr__(self) -> str:
+        return f"CodecChain({list(self.codecs)!r}, {self._spec!r})"
+
+    # -- one chunk ---------------------------------------------------------------------------
+
+    def _direct(self, out: np.ndarray | None) -> bool:
+        return self._in_place and out is not None and out.flags.c_contiguous and out.dtype == self._spec.dtype
+
+    def decode(self, data: BytesLike, *, key: str | None = None, out: np.ndarray | None = None) -> np.ndarray:
+        """Decode one chunk (see ``decode_batch``); errors name ``key`` and the failing codec."""
+        if out is not None:
+            check_out(out, self._spec)
+        step: Codec = self._bb[-1] if self._bb else self._ab
+        try:
+            # the serializer fills ``out`` itself (one pass, byte swap included) unless filters follow
+            serial_out = out if self._in_place else None
+            direct = self._direct(out)
+            for i in range(len(self._bb) - 1, -1, -1):
+                step = self._bb[i]
+                if i == 0 and self._encoded_size is not None:
+                    target = (
+                        out.reshape(-1).view(np.uint8) if direct else np.empty(self._encoded_size, np.uint8)
+                    )
+                    data = step.decode(data, self._ab_spec, out=target)
+                else:
+                    data = step.decode(data, self._ab_spec)
+            step = self._ab
+            arr = self._ab.decode(data, self._ab_spec, out=serial_out)
+            for codec, decoded_spec in reversed(self._aa):
+                step = codec
+                arr = codec.decode(arr, decoded_spec)
+            if out is None:
+                return arr if arr.flags.writeable else arr.copy()
+            if arr is not out:
+                np.copyto(out, arr)
+            return out
+        except CodecError as exc:
+            if exc.key is not None or key is None:
+                raise
+            raise with_key(exc, key) from exc
+        except Exception as exc:
+            raise CodecError(
+                f"decoding failed: {type(exc).__name__}: {exc}", key=key, codec=step.codec_name
+            ) from exc
+
+    def encode(self, chunk: np.ndarray, *, key: str | None = None) -> BytesLike:
+        """Encode one chunk of ``spec.shape`` (any layout); never returns memory shared with ``chunk``."""
+        arr = np.asarray(chunk)
+        if arr.shape != self._spec.shape:
+            raise ValueError(f"chunk {key!r} has shape {arr.shape}, expected {self._spec.shape}")
+        step: Codec = self._aa[0][0] if self._aa else self._ab
+        try:
+            data: Any = arr if arr.dtype == self._spec.dtype else arr.astype(self._spec.dtype)
+            for codec, decoded_spec in self._aa:
+                step = codec
+                data = codec.encode(data, decoded_spec)
+            step = self._ab
+            data = self._ab.encode(data, self._ab_spec)
+            for codec in self._bb:
+                step = codec
+                data = codec.encode(data, self._ab_spec)
+            return no_alias(data, arr)
+        except CodecError as exc:
+            if exc.key is not None or key is None:
+                raise
+            raise with_key(exc, key) from exc
+        except Exception as exc:
+            raise CodecError(
+                f"encoding failed: {type(exc).__name__}: {exc}", key=key, codec=step.codec_name
+            ) from exc
+
+    # -- batches -------------------------------------------------------------------------------
+
+    def decode_batch(
+        self,
+        encoded: Sequence[BytesLike | None],
+        *,
+        keys: Sequence[str],
+        outs: Sequence[np.ndarray | None] | None = None,
+    ) -> list[np.ndarray | None]:
+        """Decode many chunks on the shared pool, one task per chunk.
+
+        ``None`` input -> ``None`` result (missing chunk). With ``outs[i]`` the chunk is written
+        into it (any layout) and ``outs[i]`` is returned; otherwise a new writable array.
+        """
+        return decode_batch_with(self.decode, self._spec, encoded, keys, outs)
+
+    def encode_batch(self, chunks: Sequence[np.ndarray], *, keys: Sequence[str]) -> list[BytesLike]:
+        """Encode many chunks on the shared pool; results are buffer-protocol objects."""
+        return encode_batch_with(self.encode, chunks, keys)
+
+
+def decode_batch_with(
+    decode: Any,
+    spec: ChunkSpec,
+    encoded: Sequence[BytesLike | None],
+    keys: Sequence[str],
+    outs: Sequence[np.ndarray | None] | None,
+) -> list[np.ndarray | None]:
+    """Shared by the v2 and v3 chains: argument checks, then one pool task per present chunk."""
+    if len(keys) != len(encoded) or (outs is not None and len(outs) != len(encoded)):
+        raise ValueError(f"got {len(encoded)} chunks, {len(keys)} keys and {len(outs or [])} outs")
+    targets = list(outs) if outs is not None else [None] * len(encoded)
+    for out in targets:
+        if out is not None:
+            check_out(out, spec)
+    todo = [i for i, data in enumerate(encoded) if data is not None]
+    results: list[np.ndarray | None] = [None] * len(encoded)
+    decoded = run_batch(lambda i: decode(encoded[i], key=keys[i], out=targets[i]), todo)
+    for i, value in zip(todo, decoded):
+        results[i] = value
+    return results
+
+
+def encode_batch_with(encode: Any, chunks: Sequence[np.ndarray], keys: Sequence[str]) -> list[BytesLike]:
+    if len(keys) != len(chunks):
+        raise ValueError(f"got {len(chunks)} chunks and {len(keys)} keys")
+    return run_batch(lambda i: encode(chunks[i], key=keys[i]), list(range(len(chunks))))

@@ -1,0 +1,334 @@
+"""``Array``: a chunked N-D array in a store, with zarr-python 3's names and semantics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..buffer import Backend, get_backend
+from ..codecs import CodecChain, V2CodecChain
+from ..codecs.base import ChunkSpec
+from ..config import config
+from ..errors import ReadOnlyError
+from ..metadata import ArrayMetadataV3
+from ..metadata.fill_value import default_fill_value
+from ..storage.base import Store
+from .attributes import Attributes
+from .indexing import BasicSelection, is_basic_selection, normalize_basic_selection
+from .metadata_io import ArrayMetadata, node_key, write_array_metadata
+from .pipeline import ChunkIO, read_chunks, write_chunks
+from .plan import plan_basic
+
+
+def build_codecs(metadata: ArrayMetadata) -> CodecChain | V2CodecChain:
+    """The codec chain that turns stored chunk bytes into chunk arrays for this metadata."""
+    fill = metadata.fill_value if metadata.fill_value is not None else default_fill_value(metadata.dtype)
+    if isinstance(metadata, ArrayMetadataV3):
+        spec = ChunkSpec(tuple(metadata.chunk_shape), metadata.data_type, fill, "C")
+        return CodecChain(metadata.codecs, spec)
+    spec = ChunkSpec(tuple(metadata.chunks), metadata.dtype, fill, metadata.order)
+    return V2CodecChain(metadata.compressor, metadata.filters, spec)
+
+
+class Array:
+    """A Zarr array (v2 or v3). Reads return NumPy arrays on CPU, CuPy arrays on GPU."""
+
+    def __init__(
+        self,
+        store: Store,
+        path: str,
+        metadata: ArrayMetadata,
+        *,
+        device: str | None = None,
+        read_only: bool = False,
+        write_empty_chunks: bool | None = None,
+    ):
+        self._store = store
+        self._path = path.strip("/")
+        self._backend: Backend = get_backend(device)
+        self._read_only = bool(read_only or store.read_only)
+        self._write_empty_chunks = write_empty_chunks
+        self._set_metadata(metadata)
+
+    def _set_metadata(self, metadata: ArrayMetadata) -> None:
+        self._metadata = metadata
+        self._codecs = build_codecs(metadata)
+
+    def _chunk_io(self) -> ChunkIO:
+        metadata = self._metadata
+        encoding = metadata.chunk_key_encoding
+        prefix = f"{self._path}/" if self._path else ""
+        write_empty = self._write_empty_chunks
+        if write_empty is None:
+            write_empty = config.get("write_empty_chunks") or metadata.fill_value is None
+        return ChunkIO(
+            store=self._store,
+            chunk_key=lambda coords: prefix + encoding.encode(coords),
+            codecs=self._codecs,
+            chunk_shape=tuple(metadata.chunk_shape),
+            dtype=self.dtype,
+            fill_value=self.fill_value if self.fill_value is not None else default_fill_value(self.dtype),
+            backend=self._backend,
+            write_empty_chunks=bool(write_empty),
+            batch_bytes=config.get("batch_bytes"),
+            order=self.order,
+        )
+
+    # -- properties ---------------------------------------------------------------------
+    @property
+    def metadata(self) -> ArrayMetadata:
+        return self._metadata
+
+    @property
+    def store(self) -> Store:
+        return self._store
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def name(self) -> str:
+        return "/" + self._path
+
+    @property
+    def basename(self) -> str:
+        return self._path.rsplit("/", 1)[-1]
+
+    @property
+    def zarr_format(self) -> int:
+        return self._metadata.zarr_format
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self._metadata.shape)
+
+    @property
+    def chunks(self) -> tuple[int, ...]:
+        return tuple(self._metadata.chunk_shape)
+
+    @property
+    def shards(self) -> tuple[int, ...] | None:
+        return None
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._metadata.dtype
+
+    @property
+    def fill_value(self) -> Any:
+        return self._metadata.fill_value
+
+    @property
+    def order(self) -> str:
+        return getattr(self._metadata, "order", "C")
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.dtype.itemsize
+
+    @property
+    def cdata_shape(self) -> tuple[int, ...]:
+        return tuple(-(-s // c) for s, c in zip(self.shape, self.chunks))
+
+    @property
+    def nchunks(self) -> int:
+        return int(np.prod(self.cdata_shape, dtype=np.int64))
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
+
+    @property
+    def device(self) -> str:
+        return self._backend.name
+
+    @property
+    def attrs(self) -> Attributes:
+        return Attributes(lambda: self._metadata.attributes, self._save_attributes)
+
+    @property
+    def compressors(self) -> tuple[Any, ...]:
+        return self._codecs.compressors
+
+    @property
+    def filters(self) -> tuple[Any, ...]:
+        return self._codecs.filters
+
+    @property
+    def serializer(self) -> Any:
+        return self._codecs.serializer
+
+    def _save_attributes(self, attributes: dict[str, Any]) -> None:
+        self._check_writable()
+        metadata = self._metadata.update_attributes(attributes)
+        write_array_metadata(self._store, self._path, metadata)
+        self._metadata = metadata
+
+    def update_attributes(self, new_attributes: dict[str, Any]) -> Array:
+        self.attrs.update(new_attributes)
+        return self
+
+    def _check_writable(self) -> None:
+        if self._read_only:
+            raise ReadOnlyError(f"array '{self.name}' in {self._store!r} is read-only")
+
+    # -- chunks ---------------------------------------------------------------------------
+    def _chunk_keys_stored(self) -> list[str]:
+        prefix = f"{self._path}/" if self._path else ""
+        encoding = self._metadata.chunk_key_encoding
+        grid = self.cdata_shape
+        keys = []
+        for key in self._store.list_prefix(prefix):
+            coords = encoding.decode(key[len(prefix) :])
+            if (
+                coords is not None
+                and len(coords) == len(grid)
+                and all(0 <= c < g for c, g in zip(coords, grid))
+            ):
+                keys.append(key)
+        return keys
+
+    @property
+    def nchunks_initialized(self) -> int:
+        """Number of chunks present in the store (lists the store)."""
+        return len(self._chunk_keys_stored())
+
+    def nbytes_stored(self) -> int:
+        """Bytes of metadata and chunks in the store (lists the store)."""
+        prefix = f"{self._path}/" if self._path else ""
+        return sum(self._store.getsize(k) for k in self._store.list_prefix(prefix))
+
+    # -- selection ------------------------------------------------------------------------
+    def __getitem__(self, selection: Any) -> Any:
+        if is_basic_selection(selection):
+            return self.get_basic_selection(selection)
+        raise IndexError(
+            f"unsupported selection {selection!r} for array '{self.name}': cuzarr supports integers, "
+            "slices and Ellipsis here; orthogonal, coordinate and mask selections are not implemented yet"
+        )
+
+    def __setitem__(self, selection: Any, value: Any) -> None:
+        if is_basic_selection(selection):
+            self.set_basic_selection(selection, value)
+            return
+        raise IndexError(
+            f"unsupported selection {selection!r} for array '{self.name}': cuzarr supports integers, "
+            "slices and Ellipsis here; orthogonal, coordinate and mask selections are not implemented yet"
+        )
+
+    def get_basic_selection(self, selection: Any = Ellipsis, *, out: Any = None, fields: Any = None) -> Any:
+        """Read ints/slices/Ellipsis; a fully integer-indexed element comes back as a scalar."""
+        if fields is not None:
+            raise IndexError(f"array '{self.name}' has no structured dtype; fields= is not supported")
+        sel = normalize_basic_selection(selection, self.shape)
+        if out is None:
+            result = self._backend.empty(sel.shape, self.dtype)
+        else:
+            result = _check_out(out, sel.shape, self.dtype, self.name)
+        read_chunks(self._chunk_io(), plan_basic(sel, self.chunks), _full_rank_view(result, sel))
+        if out is None and result.ndim == 0:
+            return result[()]
+        return result
+
+    def set_basic_selection(self, selection: Any, value: Any, *, fields: Any = None) -> None:
+        """Write ``value`` (broadcast like NumPy) into ints/slices/Ellipsis."""
+        self._check_writable()
+        if fields is not None:
+            raise IndexError(f"array '{self.name}' has no structured dtype; fields= is not supported")
+        sel = normalize_basic_selection(selection, self.shape)
+        value = self._backend.asarray(value)
+        if value.dtype != self.dtype:
+            value = value.astype(self.dtype)
+        try:
+            value = self._backend.broadcast_to(value, sel.shape)
+        except ValueError as exc:
+            raise ValueError(
+                f"could not broadcast value of shape {value.shape} to selection shape {sel.shape} "
+                f"of array '{self.name}'"
+            ) from exc
+        write_chunks(self._chunk_io(), plan_basic(sel, self.chunks), _full_rank_view(value, sel))
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        data = self._backend.to_host(self[...])
+        data = np.asarray(data)
+        return data if dtype is None else data.astype(dtype)
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of unsized object")
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        where = f"{self._store!r}" + (f"/{self._path}" if self._path else "")
+        return f"<Array {where} shape={self.shape} dtype={self.dtype}>"
+
+    @property
+    def info(self) -> ArrayInfo:
+        return ArrayInfo(self)
+
+
+def _full_rank_view(array: Any, sel: BasicSelection) -> Any:
+    """``array`` (selection shape) viewed with every array dimension kept, flipped axes reversed."""
+    view = array.reshape(sel.full_shape)
+    if sel.flip_axes:
+        view = view[tuple(slice(None, None, -1) if d.flip else slice(None) for d in sel.dims)]
+    return view
+
+
+def _check_out(out: Any, shape: tuple[int, ...], dtype: np.dtype, name: str) -> Any:
+    if tuple(out.shape) != shape or out.dtype != dtype:
+        raise ValueError(
+            f"out= for array '{name}' must have shape {shape} and dtype {dtype}, "
+            f"got shape {tuple(out.shape)} and dtype {out.dtype}"
+        )
+    return out
+
+
+class ArrayInfo:
+    """What ``Array.info`` prints: the layout and codecs of an array."""
+
+    def __init__(self, array: Array):
+        self._array = array
+
+    def _rows(self) -> list[tuple[str, Any]]:
+        a = self._array
+        return [
+            ("Type", "Array"),
+            ("Zarr format", a.zarr_format),
+            ("Data type", a.dtype),
+            ("Fill value", a.fill_value),
+            ("Shape", a.shape),
+            ("Chunk shape", a.chunks),
+            ("Order", a.order),
+            ("Read-only", a.read_only),
+            ("Store type", type(a.store).__name__),
+            ("Device", a.device),
+            ("Filters", a.filters),
+            ("Serializer", a.serializer),
+            ("Compressors", a.compressors),
+            ("No. bytes", f"{a.nbytes} ({_human(a.nbytes)})"),
+        ]
+
+    def __repr__(self) -> str:
+        return "\n".join(f"{k:<19}: {v}" for k, v in self._rows())
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.1f}{unit}" if unit != "B" else f"{int(n)}B"
+        n /= 1024
+    return f"{n}"
+
+
+__all__ = ["Array", "ArrayInfo", "build_codecs", "node_key"]

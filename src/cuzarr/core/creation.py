@@ -1,0 +1,225 @@
+"""Turn ``create_array`` arguments into array metadata (v3 or v2), validating as we go."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..codecs import BytesCodec, CodecChain, ZstdCodec
+from ..codecs.base import ArrayArrayCodec, ArrayBytesCodec, ChunkSpec
+from ..codecs.registry import codec_from_json
+from ..errors import MetadataError
+from ..metadata import ArrayMetadataV2, ArrayMetadataV3, ChunkKeyEncoding, RegularChunkGrid
+from ..metadata.auto_chunks import guess_chunks
+from ..metadata.dtypes import normalize_dtype
+from ..metadata.fill_value import default_fill_value
+
+AUTO = "auto"
+
+
+def normalize_shape(shape: Any) -> tuple[int, ...]:
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    try:
+        result = tuple(int(s) for s in shape)
+    except TypeError as exc:
+        raise TypeError(f"shape must be an int or a sequence of ints, got {shape!r}") from exc
+    if any(isinstance(s, bool) for s in shape) or any(s < 0 for s in result):
+        raise ValueError(f"shape must contain non-negative integers, got {shape!r}")
+    return result
+
+
+def normalize_chunks(chunks: Any, shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
+    """``'auto'``/None -> ~1-4 MiB chunks; an int -> that length on every axis; -1/None entries -> full axis."""
+    if chunks is None or chunks == AUTO or chunks is True:
+        return guess_chunks(shape, itemsize)
+    if isinstance(chunks, (int, np.integer)) and not isinstance(chunks, bool):
+        chunks = (int(chunks),) * len(shape)
+    chunks = tuple(chunks)
+    if len(chunks) != len(shape):
+        raise ValueError(f"chunks {chunks} must have one entry per dimension of shape {shape}")
+    result = []
+    for c, s in zip(chunks, shape):
+        if c is None or c == -1:
+            c = max(s, 1)
+        if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c <= 0:
+            raise ValueError(f"chunk sizes must be positive integers, got {chunks!r}")
+        result.append(int(c))
+    return tuple(result)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _v3_codecs(
+    dtype: np.dtype,
+    chunks: tuple[int, ...],
+    fill_value: Any,
+    *,
+    filters: Any,
+    serializer: Any,
+    compressors: Any,
+    codecs: Any,
+) -> tuple[dict[str, Any], ...]:
+    if codecs is not None:
+        chain_input = [codec_from_json(c) for c in _as_list(codecs)]
+    else:
+        filter_list = [] if filters in (AUTO, None) else [codec_from_json(c) for c in _as_list(filters)]
+        for f in filter_list:
+            if not isinstance(f, ArrayArrayCodec):
+                raise ValueError(f"filters for a Zarr v3 array must be array->array codecs, got {f!r}")
+        if serializer in (AUTO, None):
+            ser = BytesCodec()
+        else:
+            ser = codec_from_json(serializer)
+            if not isinstance(ser, ArrayBytesCodec):
+                raise ValueError(f"serializer must be an array->bytes codec, got {ser!r}")
+        if compressors == AUTO:
+            comp = [ZstdCodec(level=0, checksum=False)]
+        else:
+            comp = [codec_from_json(c) for c in _as_list(compressors)]
+        chain_input = [*filter_list, ser, *comp]
+    chain = CodecChain(chain_input, ChunkSpec(chunks, dtype, fill_value, "C"))
+    return tuple(chain.to_json())
+
+
+def _numcodecs_config(codec: Any, what: str) -> dict[str, Any]:
+    if isinstance(codec, dict):
+        if "id" not in codec:
+            raise ValueError(f"a Zarr v2 {what} config needs an 'id' key, got {codec!r}")
+        return dict(codec)
+    if hasattr(codec, "get_config") and hasattr(codec, "codec_id"):
+        config = codec.get_config()
+        # zarr-python omits zstd's default checksum flag: older readers reject the key (zarr-python #2647)
+        if config.get("id") == "zstd" and not config.get("checksum", False):
+            config.pop("checksum", None)
+        return config
+    raise TypeError(f"a Zarr v2 {what} must be a numcodecs codec or its config dict, got {codec!r}")
+
+
+def _v2_compressor(compressors: Any, compressor: Any) -> dict[str, Any] | None:
+    if compressor is not AUTO and compressors is not AUTO:
+        raise ValueError("pass either compressor= or compressors=, not both")
+    value = compressor if compressor is not AUTO else compressors
+    if value == AUTO:
+        return {"id": "zstd", "level": 0}
+    items = _as_list(value)
+    if len(items) > 1:
+        raise ValueError(f"a Zarr v2 array takes at most one compressor, got {len(items)}: {items!r}")
+    return _numcodecs_config(items[0], "compressor") if items else None
+
+
+def build_metadata(
+    *,
+    shape: Any,
+    dtype: Any,
+    chunks: Any = AUTO,
+    filters: Any = AUTO,
+    compressors: Any = AUTO,
+    compressor: Any = AUTO,
+    serializer: Any = AUTO,
+    codecs: Any = None,
+    fill_value: Any = None,
+    order: str | None = None,
+    zarr_format: int = 3,
+    attributes: dict[str, Any] | None = None,
+    chunk_key_encoding: Any = None,
+    dimension_separator: str | None = None,
+    dimension_names: Any = None,
+) -> ArrayMetadataV3 | ArrayMetadataV2:
+    """Validated metadata for a new array from ``create_array``-style arguments."""
+    shape = normalize_shape(shape)
+    dtype = normalize_dtype(dtype if dtype is not None else "float64")
+    chunk_shape = normalize_chunks(chunks, shape, dtype.itemsize)
+    order = (order or "C").upper()
+    if order not in ("C", "F"):
+        raise ValueError(f"order must be 'C' or 'F', got {order!r}")
+    attributes = dict(attributes or {})
+    if zarr_format == 3:
+        fill = default_fill_value(dtype) if fill_value is None else _cast_fill(fill_value, dtype)
+        data_type = dtype.newbyteorder("=")
+        return ArrayMetadataV3(
+            shape=shape,
+            data_type=data_type,
+            chunk_grid=RegularChunkGrid(chunk_shape),
+            chunk_key_encoding=_key_encoding(chunk_key_encoding, dimension_separator),
+            fill_value=fill,
+            codecs=_v3_codecs(
+                data_type,
+                chunk_shape,
+                fill,
+                filters=filters,
+                serializer=serializer,
+                compressors=compressor if compressor is not AUTO else compressors,
+                codecs=codecs,
+            ),
+            attributes=attributes,
+            dimension_names=tuple(dimension_names) if dimension_names is not None else None,
+        )
+    if zarr_format == 2:
+        if codecs is not None or serializer not in (AUTO, None):
+            raise ValueError("codecs= and serializer= apply to Zarr v3 arrays only")
+        if dimension_names is not None:
+            raise ValueError("dimension_names apply to Zarr v3 arrays only")
+        encoding = _key_encoding(chunk_key_encoding, dimension_separator, default="v2")
+        fill = default_fill_value(dtype) if fill_value is None else _cast_fill(fill_value, dtype)
+        filter_list = None if filters in (AUTO, None) else _as_list(filters)
+        return ArrayMetadataV2(
+            shape=shape,
+            chunks=chunk_shape,
+            dtype=dtype,
+            compressor=_v2_compressor(compressors, compressor),
+            filters=tuple(_numcodecs_config(f, "filter") for f in filter_list) if filter_list else None,
+            fill_value=fill,
+            order=order,
+            dimension_separator=encoding.separator,
+            attributes=attributes,
+        )
+    raise ValueError(f"zarr_format must be 2 or 3, got {zarr_format!r}")
+
+
+def _cast_fill(value: Any, dtype: np.dtype) -> Any:
+    """``value`` as a scalar of ``dtype``; refuses values the dtype would silently mangle."""
+    try:
+        source = np.asarray(value)
+        if dtype.kind in "iu":
+            if (
+                source.dtype.kind in "fc"
+                and not (np.isfinite(source) & (source == np.round(source.real))).all()
+            ):
+                raise ValueError("not an integer")
+            info = np.iinfo(dtype)
+            if not info.min <= int(source.real if source.dtype.kind == "c" else source) <= info.max:
+                raise ValueError(f"out of range [{info.min}, {info.max}]")
+        return source.astype(dtype)[()]
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"fill_value {value!r} cannot be represented as {dtype}: {exc}") from exc
+
+
+def _key_encoding(value: Any, separator: str | None, default: str = "default") -> ChunkKeyEncoding:
+    if value is None:
+        name = default
+    elif isinstance(value, ChunkKeyEncoding):
+        return value
+    elif isinstance(value, dict):
+        name = value.get("name", default)
+        config = value.get("configuration") or {}
+        separator = value.get("separator", config.get("separator", separator))
+    elif isinstance(value, str):
+        name = value
+    else:
+        raise MetadataError(f"unsupported chunk_key_encoding {value!r}", field="chunk_key_encoding")
+    if name not in ("default", "v2"):
+        raise MetadataError(
+            f"unknown chunk key encoding {name!r}; supported: 'default', 'v2'", field="chunk_key_encoding"
+        )
+    separator = separator or ("/" if name == "default" else ".")
+    if separator not in ("/", "."):
+        raise MetadataError(f"separator must be '/' or '.', got {separator!r}", field="chunk_key_encoding")
+    return ChunkKeyEncoding(name, separator)

@@ -1,0 +1,72 @@
+"""Load and store node metadata documents (``zarr.json``; ``.zarray``/``.zgroup``/``.zattrs``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..errors import MetadataError, NodeNotFoundError
+from ..metadata import ArrayMetadataV2, ArrayMetadataV3, GroupMetadataV2, GroupMetadataV3
+from ..storage.base import Store
+
+ArrayMetadata = ArrayMetadataV2 | ArrayMetadataV3
+V3_KEY, V2_ARRAY_KEY, V2_GROUP_KEY, V2_ATTRS_KEY = "zarr.json", ".zarray", ".zgroup", ".zattrs"
+
+
+def node_key(path: str, name: str) -> str:
+    """The store key of ``name`` inside the node at ``path`` ('' is the root)."""
+    return f"{path}/{name}" if path else name
+
+
+def read_node_metadata(
+    store: Store, path: str, zarr_format: int | None = None
+) -> ArrayMetadataV3 | ArrayMetadataV2 | GroupMetadataV3 | GroupMetadataV2:
+    """The metadata of the node at ``path``; v3 wins when both formats are present."""
+    names = {3: [V3_KEY], 2: [V2_ARRAY_KEY, V2_GROUP_KEY, V2_ATTRS_KEY]}
+    wanted = names[zarr_format] if zarr_format in names else names[3] + names[2]
+    if zarr_format not in (None, 2, 3):
+        raise ValueError(f"zarr_format must be 2, 3 or None, got {zarr_format!r}")
+    keys = [node_key(path, n) for n in wanted]
+    found = dict(zip(wanted, store.get_many(keys)))
+    if found.get(V3_KEY) is not None:
+        source = node_key(path, V3_KEY)
+        document = _parse_json(found[V3_KEY], source)
+        node_type = document.get("node_type") if isinstance(document, dict) else None
+        if node_type == "group":
+            return GroupMetadataV3.from_json(document, source=source)
+        return ArrayMetadataV3.from_json(document, source=source)
+    attrs = found.get(V2_ATTRS_KEY)
+    if found.get(V2_ARRAY_KEY) is not None:
+        return ArrayMetadataV2.from_json(found[V2_ARRAY_KEY], attrs, source=node_key(path, V2_ARRAY_KEY))
+    if found.get(V2_GROUP_KEY) is not None:
+        attributes = _parse_json(attrs, node_key(path, V2_ATTRS_KEY)) if attrs is not None else {}
+        return GroupMetadataV2(attributes=attributes)
+    fmt = f" (zarr_format={zarr_format})" if zarr_format else ""
+    raise NodeNotFoundError(f"no array or group found at path '{path}' in {store!r}{fmt}")
+
+
+def write_array_metadata(store: Store, path: str, metadata: ArrayMetadata) -> None:
+    """Persist array metadata in its format's documents."""
+    if isinstance(metadata, ArrayMetadataV3):
+        store.set(node_key(path, V3_KEY), metadata.to_bytes())
+        return
+    # zarr-python writes .zattrs even when empty; so do we, for identical trees
+    store.set_many(
+        [
+            (node_key(path, V2_ARRAY_KEY), metadata.to_bytes()),
+            (node_key(path, V2_ATTRS_KEY), metadata.attributes_bytes()),
+        ]
+    )
+
+
+def existing_node_keys(store: Store, path: str) -> list[str]:
+    """Metadata documents present at ``path`` (to refuse or overwrite existing nodes)."""
+    keys = [node_key(path, n) for n in (V3_KEY, V2_ARRAY_KEY, V2_GROUP_KEY)]
+    return [k for k in keys if store.exists(k)]
+
+
+def _parse_json(data: Any, source: str) -> Any:
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MetadataError(f"invalid JSON: {exc}", source=source) from exc

@@ -1,0 +1,115 @@
+"""Execute chunk plans: one ``get_many``, one ``decode_batch`` and one scatter per batch.
+
+Reads decode whole interior chunks straight into the output; edge and partial chunks are
+decoded to temporaries and scattered. Writes read-modify-write only partial chunks, drop
+chunks equal to the fill value (unless ``write_empty_chunks``), encode in one batch and store
+in one ``set_many``. Batches are bounded in decoded bytes so memory stays flat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..buffer.base import Backend
+from ..codecs.base import run_batch
+from ..storage.base import Store
+from .plan import ChunkProjection, iter_batches
+
+
+class ChunkCodecs(Protocol):
+    """What the pipeline needs from a codec chain (``CodecChain`` or ``V2CodecChain``)."""
+
+    def decode_batch(
+        self, encoded: Sequence[Any], *, keys: Sequence[str], outs: Sequence[Any] | None = None
+    ) -> list[Any]: ...
+
+    def encode_batch(self, chunks: Sequence[Any], *, keys: Sequence[str]) -> list[Any]: ...
+
+
+@dataclass
+class ChunkIO:
+    """Everything needed to move the chunks of one array between a store and memory."""
+
+    store: Store
+    chunk_key: Callable[[tuple[int, ...]], str]
+    codecs: ChunkCodecs
+    chunk_shape: tuple[int, ...]
+    dtype: np.dtype
+    fill_value: Any
+    backend: Backend
+    write_empty_chunks: bool
+    batch_bytes: int
+    order: str = "C"
+
+    @property
+    def chunk_nbytes(self) -> int:
+        return int(np.prod(self.chunk_shape, dtype=np.int64)) * self.dtype.itemsize
+
+    def batches(self, projections: list[ChunkProjection]):
+        return iter_batches(projections, self.chunk_nbytes, self.batch_bytes)
+
+    def empty_chunk(self) -> Any:
+        return self.backend.full(self.chunk_shape, self.fill_value, self.dtype, order=self.order)
+
+
+def read_chunks(io: ChunkIO, projections: list[ChunkProjection], out: Any) -> None:
+    """Fill ``out`` (full-rank selection shape) from the chunks of ``projections``."""
+    for batch in io.batches(projections):
+        keys = [io.chunk_key(p.coords) for p in batch]
+        encoded = io.store.get_many(keys)
+        outs = [out[p.out_selection + (Ellipsis,)] if p.is_whole_chunk else None for p in batch]
+        decoded = io.codecs.decode_batch(encoded, keys=keys, outs=outs)
+        scatter_chunks, scatter_chunk_sel, scatter_out_sel = [], [], []
+        for projection, chunk, target in zip(batch, decoded, outs):
+            if chunk is None:
+                out[projection.out_selection] = io.fill_value
+            elif target is None:
+                scatter_chunks.append(chunk)
+                scatter_chunk_sel.append(projection.chunk_selection)
+                scatter_out_sel.append(projection.out_selection)
+        if scatter_chunks:
+            io.backend.scatter(out, scatter_chunks, scatter_chunk_sel, scatter_out_sel)
+
+
+def write_chunks(io: ChunkIO, projections: list[ChunkProjection], value: Any) -> None:
+    """Write ``value`` (full-rank selection shape, or broadcastable to it) into the chunks."""
+    for batch in io.batches(projections):
+        keys = [io.chunk_key(p.coords) for p in batch]
+        chunks = _assemble_chunks(io, batch, keys, value)
+        if io.write_empty_chunks:
+            empty = [False] * len(chunks)
+        else:
+            empty = run_batch(lambda c: io.backend.all_equal(c, io.fill_value), chunks)
+        to_encode = [(k, c) for k, c, e in zip(keys, chunks, empty) if not e]
+        encoded = io.codecs.encode_batch([c for _, c in to_encode], keys=[k for k, _ in to_encode])
+        io.store.set_many([(k, data) for (k, _), data in zip(to_encode, encoded)])
+        io.store.delete_many([k for k, e in zip(keys, empty) if e])
+
+
+def _assemble_chunks(io: ChunkIO, batch: list[ChunkProjection], keys: list[str], value: Any) -> list[Any]:
+    """New contents of every chunk in the batch; only partially written chunks are read."""
+    partial = [i for i, p in enumerate(batch) if not p.covers_chunk]
+    existing: dict[int, Any] = {}
+    if partial:
+        partial_keys = [keys[i] for i in partial]
+        encoded = io.store.get_many(partial_keys)
+        decoded = io.codecs.decode_batch(encoded, keys=partial_keys)
+        existing = dict(zip(partial, decoded))
+    chunks = []
+    for i, projection in enumerate(batch):
+        piece = value[projection.out_selection]
+        if projection.is_whole_chunk:
+            chunks.append(piece)
+            continue
+        chunk = existing.get(i)
+        if chunk is None:
+            chunk = io.empty_chunk()
+        elif not getattr(chunk, "flags", None) or not chunk.flags.writeable:
+            chunk = chunk.copy()
+        chunk[projection.chunk_selection] = piece
+        chunks.append(chunk)
+    return chunks

@@ -1,0 +1,80 @@
+"""Exceptions raised by cuzarr; each names the array, chunk key or metadata field at fault."""
+
+from __future__ import annotations
+
+
+class CuzarrError(Exception):
+    """Base class of every error cuzarr raises on purpose."""
+
+
+class MetadataError(CuzarrError, ValueError):
+    """Metadata JSON that is invalid, incomplete or unsupported.
+
+    ``source`` is the metadata document (e.g. ``'a/zarr.json'``) and ``field`` the offending key.
+    """
+
+    def __init__(self, message: str, *, source: str | None = None, field: str | None = None):
+        self.source = source
+        self.field = field
+        where = []
+        if source:
+            where.append(f"in '{source}'")
+        if field:
+            where.append(f"field '{field}'")
+        prefix = (" ".join(where) + ": ") if where else ""
+        super().__init__(prefix + message)
+
+
+class UnknownCodecError(MetadataError):
+    """A codec name that no registered codec implements."""
+
+
+class UnknownDataTypeError(MetadataError):
+    """A data type that cuzarr cannot represent."""
+
+
+class CodecError(CuzarrError, ValueError):
+    """A chunk that cannot be encoded or decoded; names the chunk key and the codec."""
+
+    def __init__(self, message: str, *, key: str | None = None, codec: str | None = None):
+        self.key = key
+        self.codec = codec
+        parts = []
+        if key is not None:
+            parts.append(f"chunk '{key}'")
+        if codec is not None:
+            parts.append(codec)
+        prefix = (": ".join(parts) + ": ") if parts else ""
+        super().__init__(prefix + message)
+
+
+class InvalidKeyError(CuzarrError, ValueError):
+    """A store key that could escape the store root or is otherwise malformed."""
+
+
+class ReadOnlyError(CuzarrError, PermissionError):
+    """A write attempted on a read-only store or array."""
+
+
+class NodeNotFoundError(CuzarrError, FileNotFoundError):
+    """No array or group at the given path."""
+
+
+class ArrayNotFoundError(NodeNotFoundError):
+    """No array at the given path."""
+
+
+class GroupNotFoundError(NodeNotFoundError):
+    """No group at the given path."""
+
+
+class ContainsArrayError(CuzarrError, FileExistsError):
+    """An array already exists where a new node was to be created."""
+
+
+class ContainsGroupError(CuzarrError, FileExistsError):
+    """A group already exists where a new node was to be created."""
+
+
+class NodeTypeValidationError(CuzarrError, ValueError):
+    """A node exists but is not of the requested kind (array vs group)."""

@@ -1,0 +1,237 @@
+"""The store protocol: batched byte access by key. Stores move bytes and never decode.
+
+Keys are ``/``-separated relative paths (``'a/zarr.json'``, ``'a/c/0/1'``). A byte range is
+``(start, end)`` with ``end`` exclusive, ``(start, None)`` for "from start to the end", or
+``(-n, None)`` for "the last n bytes"; every form behaves like the Python slice
+``value[start:end]`` (negative ends and ranges past the end included). Every method takes many
+keys at once so that a store can run them in parallel (LocalStore), as one request
+(FsspecStore ``cat_ranges``) or under one lock (ZipStore).
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ..errors import InvalidKeyError, ReadOnlyError
+
+ByteRange = tuple[int, "int | None"]
+#: Keys that are certainly valid (word characters, '-', '.'; no '.'/'..' segments): the fast path.
+_SAFE_KEY = re.compile(r"(?!\.\.?(?:/|\Z))[\w\-.]+(?:/(?!\.\.?(?:/|\Z))[\w\-.]+)*").fullmatch
+#: Anything with the buffer protocol (bytes, bytearray, memoryview, contiguous NumPy arrays).
+BytesLike = Any
+
+
+def validate_key(key: str) -> str:
+    """Refuse keys that could escape the store root; done before any I/O."""
+    if type(key) is str and _SAFE_KEY(key) is not None:
+        return key
+    if not isinstance(key, str):
+        raise InvalidKeyError(f"store key must be a str, got {type(key).__name__}: {key!r}")
+    if key == "":
+        raise InvalidKeyError("store key must not be empty")
+    if "\\" in key:
+        raise InvalidKeyError(f"store key {key!r} contains a backslash")
+    if key.startswith("/"):
+        raise InvalidKeyError(f"store key {key!r} is an absolute path")
+    if "\x00" in key:
+        raise InvalidKeyError(f"store key {key!r} contains a NUL byte")
+    parts = key.split("/")
+    if any(part in ("..", ".") for part in parts):
+        raise InvalidKeyError(f"store key {key!r} contains a '.' or '..' segment")
+    if any(part == "" for part in parts):
+        raise InvalidKeyError(f"store key {key!r} contains an empty segment")
+    if len(parts[0]) == 2 and parts[0][1] == ":" and parts[0][0].isalpha():
+        raise InvalidKeyError(f"store key {key!r} looks like a drive path")
+    return key
+
+
+def validate_prefix(prefix: str) -> str:
+    """Like ``validate_key`` but allows ``''`` (the root) and one trailing ``/``."""
+    if not isinstance(prefix, str):
+        raise InvalidKeyError(f"store prefix must be a str, got {type(prefix).__name__}: {prefix!r}")
+    if prefix == "":
+        return prefix
+    validate_key(prefix[:-1] if prefix.endswith("/") else prefix)
+    return prefix
+
+
+def validate_byte_range(byte_range: Any) -> ByteRange | None:
+    """``None`` or an ``(int, int | None)`` pair (NumPy integers accepted); refuse anything else."""
+    if byte_range is None:
+        return None
+    try:
+        start, end = byte_range
+        if isinstance(start, bool) or isinstance(end, bool):
+            raise TypeError
+        return operator.index(start), None if end is None else operator.index(end)
+    except (TypeError, ValueError):
+        raise TypeError(f"byte range must be None or (start, end | None) ints, got {byte_range!r}") from None
+
+
+def resolve_byte_range(byte_range: ByteRange | None, size: int) -> tuple[int, int]:
+    """``(offset, stop)`` within a value of ``size`` bytes, as ``value[start:end]`` would slice it."""
+    if byte_range is None:
+        return 0, size
+    start, stop, _ = slice(byte_range[0], byte_range[1]).indices(size)
+    return start, max(start, stop)
+
+
+def apply_byte_range(data: bytes, byte_range: ByteRange | None) -> bytes:
+    """Slice ``data`` by a byte range (used by stores that hold whole values in memory)."""
+    if byte_range is None:
+        return data
+    return data[byte_range[0] : byte_range[1]]
+
+
+def as_memoryview(value: BytesLike) -> memoryview:
+    """A flat byte view of any buffer-protocol ``value``, without a copy when it is contiguous."""
+    view = value if isinstance(value, memoryview) else memoryview(value)
+    if not view.c_contiguous:
+        view = memoryview(view.tobytes())
+    if view.ndim != 1 or view.format != "B":
+        view = view.cast("B")
+    return view
+
+
+class Store(ABC):
+    """Batched key-value access to bytes. Subclasses implement the ``_*_many`` methods.
+
+    The public ``*_many`` methods validate every key (and refuse writes to read-only stores)
+    before any I/O, so implementations only see safe keys.
+    """
+
+    #: Whether ``delete_many`` works (ZipStore cannot delete).
+    supports_deletes: bool = True
+
+    def __init__(self, *, read_only: bool = False):
+        self._read_only = bool(read_only)
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
+
+    # -- batched core ---------------------------------------------------------------
+    def get_many(
+        self, keys: Sequence[str], byte_ranges: Sequence[ByteRange | None] | None = None
+    ) -> list[bytes | None]:
+        """Values (or byte ranges of them) for many keys; ``None`` where a key is missing."""
+        keys = list(keys)
+        for key in keys:
+            validate_key(key)
+        if byte_ranges is not None:
+            byte_ranges = [validate_byte_range(r) for r in byte_ranges]
+            if len(byte_ranges) != len(keys):
+                raise ValueError(f"{len(keys)} keys but {len(byte_ranges)} byte ranges")
+            if all(r is None for r in byte_ranges):
+                byte_ranges = None
+        if not keys:
+            return []
+        return self._get_many(keys, byte_ranges)
+
+    @abstractmethod
+    def _get_many(self, keys: list[str], byte_ranges: list[ByteRange | None] | None) -> list[bytes | None]:
+        """Implementation of ``get_many`` for validated keys (``byte_ranges`` None: whole values)."""
+
+    @abstractmethod
+    def _set_many(self, items: Sequence[tuple[str, BytesLike]]) -> None:
+        """Write many values (distinct, validated keys); each value replaces its key atomically."""
+
+    @abstractmethod
+    def _delete_many(self, keys: Sequence[str]) -> None:
+        """Delete many keys (distinct, validated); missing keys are ignored."""
+
+    @abstractmethod
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` holds a value (implementations call ``validate_key`` first)."""
+
+    @abstractmethod
+    def list_prefix(self, prefix: str) -> list[str]:
+        """Every key that starts with the string ``prefix`` (full keys, sorted)."""
+
+    @abstractmethod
+    def list_dir(self, prefix: str) -> list[str]:
+        """Names (relative to ``prefix``, sorted, no trailing '/') of the keys and 'directories'
+        directly under the directory ``prefix`` (``''`` is the root; ``'a'`` and ``'a/'`` agree)."""
+
+    # -- write guards ---------------------------------------------------------------
+    def set_many(self, items: Mapping[str, BytesLike] | Iterable[tuple[str, BytesLike]]) -> None:
+        """Write many values; values may be any buffer-protocol object. Last one wins per key."""
+        pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
+        self._check_writable()
+        for key, _ in pairs:
+            validate_key(key)
+        if len({key for key, _ in pairs}) != len(pairs):
+            pairs = list(dict(pairs).items())
+        if pairs:
+            self._set_many(pairs)
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        """Delete many keys; missing keys are ignored."""
+        keys = list(dict.fromkeys(keys))
+        self._check_writable()
+        for key in keys:
+            validate_key(key)
+        if keys:
+            self._delete_many(keys)
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise ReadOnlyError(f"{self!r} is read-only")
+
+    # -- single-key conveniences ----------------------------------------------------
+    def get(self, key: str, byte_range: ByteRange | None = None) -> bytes | None:
+        return self.get_many([key], None if byte_range is None else [byte_range])[0]
+
+    def set(self, key: str, value: BytesLike) -> None:
+        self.set_many([(key, value)])
+
+    def delete(self, key: str) -> None:
+        self.delete_many([key])
+
+    def delete_prefix(self, prefix: str) -> None:
+        """Delete every key under ``prefix`` (``''`` clears the store)."""
+        self._check_writable()
+        self.delete_many(self.list_prefix(validate_prefix(prefix)))
+
+    def list(self) -> list[str]:
+        return self.list_prefix("")
+
+    def getsize(self, key: str) -> int:
+        """Size of a value in bytes; ``FileNotFoundError`` when missing (stores override cheaply)."""
+        value = self.get(key)
+        if value is None:
+            raise FileNotFoundError(key)
+        return len(value)
+
+    def is_empty(self, prefix: str = "") -> bool:
+        return not self.list_prefix(prefix)
+
+    def close(self) -> None:  # noqa: B027 - optional hook, a no-op for most stores
+        """Release resources; stores that need it (ZipStore) override."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def with_read_only(self, read_only: bool = True) -> Store:
+        """A view of the same data with another read-only flag (subclasses override)."""
+        raise NotImplementedError(f"{type(self).__name__} does not support with_read_only")
+
+
+def list_prefix_of_keys(keys: Iterable[str], prefix: str) -> list[str]:
+    """``list_prefix`` for stores that can enumerate all keys (memory, zip)."""
+    return sorted(key for key in keys if key.startswith(prefix))
+
+
+def list_dir_of_keys(keys: Iterable[str], prefix: str) -> list[str]:
+    """``list_dir`` for stores that can enumerate all keys (memory, zip)."""
+    prefix = prefix.rstrip("/")
+    prefix = prefix + "/" if prefix else ""
+    n = len(prefix)
+    return sorted({key[n:].split("/", 1)[0] for key in keys if key.startswith(prefix) and len(key) > n})

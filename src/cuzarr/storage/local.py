@@ -1,0 +1,239 @@
+"""LocalStore: one file per key under a root directory.
+
+Reads use raw ``os.open``/``os.pread`` (no file objects) and run on the shared thread pool in
+batches when there are several keys, because chunk reads are dominated by syscall latency.
+Writes go to a temp file next to the target and are ``os.replace``-d onto it, so readers never
+see a half-written value and a failed write leaves the old value intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import wait
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..config import config
+from .base import (
+    ByteRange,
+    BytesLike,
+    Store,
+    as_memoryview,
+    resolve_byte_range,
+    validate_key,
+    validate_prefix,
+)
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+#: Temp files are ``.{name}.{32 hex}.partial``; listings skip them.
+_TEMP_RE = re.compile(r"\..*\.[0-9a-f]{32}\.partial")
+#: Errors that mean "no value at this key" (a directory, or a file where a directory is expected).
+_MISSING = (FileNotFoundError, IsADirectoryError, NotADirectoryError)
+_O_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+_O_WRITE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+#: Up to this many keys are handled on the calling thread; pool overhead would dominate.
+_SERIAL_MAX = 2
+#: Chunk of a single ``os.pread``/``os.write`` (Linux caps one call at ~2 GiB).
+_IO_MAX = 1 << 30
+
+
+def _pread(fd: int, n: int, offset: int) -> bytes:
+    """Up to ``n`` bytes at ``offset`` (fewer at end of file)."""
+    if n <= 0:
+        return b""
+    data = os.pread(fd, min(n, _IO_MAX), offset)
+    if len(data) == n or not data:
+        return data
+    parts, got = [data], len(data)
+    while got < n:
+        chunk = os.pread(fd, min(n - got, _IO_MAX), offset + got)
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
+
+
+def _read_file(path: str, byte_range: ByteRange | None) -> bytes | None:
+    try:
+        fd = os.open(path, _O_READ)
+    except _MISSING:
+        return None
+    try:
+        if byte_range is not None:
+            start, end = byte_range
+            if start >= 0 and end is not None and end >= 0:
+                return _pread(fd, end - start, start)  # no fstat needed: short reads stop at EOF
+            offset, stop = resolve_byte_range(byte_range, os.fstat(fd).st_size)
+            return _pread(fd, stop - offset, offset)
+        return _pread(fd, os.fstat(fd).st_size, 0)
+    except _MISSING:  # opening a directory succeeds; reading it raises IsADirectoryError
+        return None
+    finally:
+        os.close(fd)
+
+
+def _read_batch(batch: Sequence[tuple[str, ByteRange | None]]) -> list[bytes | None]:
+    return [_read_file(path, byte_range) for path, byte_range in batch]
+
+
+def _write_file(path: str, value: BytesLike) -> None:
+    """Write to ``.{name}.{uuid}.partial`` next to ``path``, then ``os.replace`` it into place."""
+    view = as_memoryview(value)
+    dirname, name = os.path.split(path)
+    tmp = f"{dirname}{os.sep}.{name[:128]}.{uuid.uuid4().hex}.partial"
+    for attempt in range(8):
+        try:
+            fd = os.open(tmp, _O_WRITE, 0o666)
+            break
+        except FileNotFoundError:  # parent missing, or removed by a concurrent delete: retry
+            if attempt == 7:
+                raise
+            os.makedirs(dirname, exist_ok=True)
+    try:
+        try:
+            written, total = 0, len(view)
+            while written < total:
+                written += os.write(fd, view[written : written + _IO_MAX])
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _write_batch(batch: Sequence[tuple[str, BytesLike]]) -> None:
+    for path, value in batch:
+        _write_file(path, value)
+
+
+def _in_pool_thread() -> bool:
+    # A pool task must never wait on other pool tasks (deadlock when the pool is full).
+    return threading.current_thread().name.startswith("cuzarr")
+
+
+def _run_batched(fn: Callable[[Sequence[_T]], _R], items: list[_T]) -> list[_R]:
+    """``fn`` over contiguous slices of ``items`` on the shared pool; waits for every slice
+    before raising the first error, so no I/O is still running when this returns."""
+    threads = config.get("threads") or 1
+    if len(items) <= _SERIAL_MAX or threads <= 1 or _in_pool_thread():
+        return [fn(items)]
+    pool = config.thread_pool()
+    step = -(-len(items) // min(len(items), threads * 4))
+    futures = [pool.submit(fn, items[i : i + step]) for i in range(0, len(items), step)]
+    wait(futures)
+    return [future.result() for future in futures]
+
+
+class LocalStore(Store):
+    """Keys are files under ``root`` (``'a/c/0'`` -> ``root/a/c/0``); the root is created lazily."""
+
+    def __init__(self, root: str | os.PathLike[str], *, read_only: bool = False):
+        super().__init__(read_only=read_only)
+        root = os.fspath(root)
+        if isinstance(root, str) and root.startswith("file://"):
+            root = root[len("file://") :]
+        self._root = os.path.abspath(root)
+        self._prefix = self._root.rstrip(os.sep) + os.sep
+
+    @property
+    def root(self) -> Path:
+        return Path(self._root)
+
+    def _path(self, key: str) -> str:
+        return self._prefix + key if os.sep == "/" else self._prefix + key.replace("/", os.sep)
+
+    # -- reads ----------------------------------------------------------------------
+    def _get_many(self, keys: list[str], byte_ranges: list[ByteRange | None] | None) -> list[bytes | None]:
+        items = list(zip(map(self._path, keys), byte_ranges or [None] * len(keys)))
+        results = _run_batched(_read_batch, items)
+        return results[0] if len(results) == 1 else [value for batch in results for value in batch]
+
+    def exists(self, key: str) -> bool:
+        return os.path.isfile(self._path(validate_key(key)))
+
+    def getsize(self, key: str) -> int:
+        path = self._path(validate_key(key))
+        if not os.path.isfile(path):
+            raise FileNotFoundError(key)
+        return os.stat(path).st_size
+
+    # -- writes ---------------------------------------------------------------------
+    def _set_many(self, items: Sequence[tuple[str, BytesLike]]) -> None:
+        _run_batched(_write_batch, [(self._path(key), value) for key, value in items])
+
+    def _delete_many(self, keys: Sequence[str]) -> None:
+        parents = set()
+        for key in keys:
+            path = self._path(key)
+            try:
+                os.unlink(path)
+            except _MISSING:
+                continue
+            parents.add(os.path.dirname(path))
+        self._prune_empty_dirs(parents)
+
+    def _prune_empty_dirs(self, dirs: set[str]) -> None:
+        """Remove now-empty directories between the deleted files and the root (kept)."""
+        for directory in sorted(dirs, key=len, reverse=True):
+            while len(directory) > len(self._root) and directory.startswith(self._prefix):
+                try:
+                    os.rmdir(directory)
+                except OSError:
+                    break
+                directory = os.path.dirname(directory)
+
+    # -- listing --------------------------------------------------------------------
+    def list_prefix(self, prefix: str) -> list[str]:
+        dirpart, _, namepart = validate_prefix(prefix).rpartition("/")
+        out: list[str] = []
+        self._walk(
+            self._path(dirpart) if dirpart else self._root, dirpart + "/" if dirpart else "", namepart, out
+        )
+        return sorted(out)
+
+    def _walk(self, directory: str, rel: str, namepart: str, out: list[str]) -> None:
+        try:
+            entries = os.scandir(directory)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        with entries:
+            for entry in entries:
+                name = entry.name
+                if namepart and not name.startswith(namepart):
+                    continue
+                if entry.is_dir():
+                    self._walk(entry.path, rel + name + "/", "", out)
+                elif not _TEMP_RE.fullmatch(name):
+                    out.append(rel + name)
+
+    def list_dir(self, prefix: str) -> list[str]:
+        prefix = validate_prefix(prefix).rstrip("/")
+        try:
+            with os.scandir(self._path(prefix) if prefix else self._root) as entries:
+                return sorted(e.name for e in entries if e.is_dir() or not _TEMP_RE.fullmatch(e.name))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+    # -- identity -------------------------------------------------------------------
+    def with_read_only(self, read_only: bool = True) -> LocalStore:
+        return type(self)(self._root, read_only=read_only)
+
+    def __eq__(self, other: Any) -> bool:
+        return type(other) is type(self) and other._root == self._root
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._root))
+
+    def __repr__(self) -> str:
+        ro = ", read_only=True" if self.read_only else ""
+        return f"LocalStore({self._root!r}{ro})"
