@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib.metadata import version as _version
 from typing import Any
 
 import numpy as np
@@ -112,7 +113,7 @@ def bench_tensorstore(path: str, read_path: str, data: np.ndarray, chunk: int, r
     ).result()
     assert np.array_equal(reader.read().result(), data)
     read_s = best_of(repeat, lambda: reader.read().result())
-    return {"write_s": write_s, "read_s": read_s, "version": ts.__version__}
+    return {"write_s": write_s, "read_s": read_s, "version": _version("tensorstore")}
 
 
 def main() -> None:
