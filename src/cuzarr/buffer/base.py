@@ -46,6 +46,28 @@ class Backend(ABC):
         """Whether every element equals ``value`` (NaN equals NaN); decides if a chunk is empty."""
         return all_equal_numpy(self.to_host(array), value)
 
+    # -- the batched chunk path: a GPU backend overrides these three ---------------------
+    def fetch(self, store: Any, keys: Sequence[str]) -> list[Any]:
+        """Encoded bytes of many chunks (``None`` where missing), in one batched store call.
+
+        A GPU backend reads into a pinned staging arena instead of fresh host buffers.
+        """
+        return store.get_many(keys)
+
+    def decode_chunks(
+        self, codecs: Any, encoded: Sequence[Any], *, keys: Sequence[str], outs: Sequence[Any] | None = None
+    ) -> list[Any]:
+        """Decode a batch with a codec chain (``CodecChain``/``V2CodecChain``) into this backend's arrays.
+
+        Same contract as ``codecs.decode_batch``: ``None`` in, ``None`` out; ``outs[i]`` filled and
+        returned when given. A GPU backend runs each codec as one device call per batch.
+        """
+        return codecs.decode_batch(encoded, keys=keys, outs=outs)
+
+    def encode_chunks(self, codecs: Any, chunks: Sequence[Any], *, keys: Sequence[str]) -> list[Any]:
+        """Encode a batch of chunk arrays to bytes-like values ready for ``store.set_many``."""
+        return codecs.encode_batch(chunks, keys=keys)
+
     def scatter(
         self,
         out: Any,

@@ -60,9 +60,9 @@ def read_chunks(io: ChunkIO, projections: list[ChunkProjection], out: Any) -> No
     """Fill ``out`` (full-rank selection shape) from the chunks of ``projections``."""
     for batch in io.batches(projections):
         keys = [io.chunk_key(p.coords) for p in batch]
-        encoded = io.store.get_many(keys)
+        encoded = io.backend.fetch(io.store, keys)
         outs = [out[p.out_selection + (Ellipsis,)] if p.is_whole_chunk else None for p in batch]
-        decoded = io.codecs.decode_batch(encoded, keys=keys, outs=outs)
+        decoded = io.backend.decode_chunks(io.codecs, encoded, keys=keys, outs=outs)
         scatter_chunks, scatter_chunk_sel, scatter_out_sel = [], [], []
         for projection, chunk, target in zip(batch, decoded, outs):
             if chunk is None:
@@ -85,7 +85,9 @@ def write_chunks(io: ChunkIO, projections: list[ChunkProjection], value: Any) ->
         else:
             empty = run_batch(lambda c: io.backend.all_equal(c, io.fill_value), chunks)
         to_encode = [(k, c) for k, c, e in zip(keys, chunks, empty) if not e]
-        encoded = io.codecs.encode_batch([c for _, c in to_encode], keys=[k for k, _ in to_encode])
+        encoded = io.backend.encode_chunks(
+            io.codecs, [c for _, c in to_encode], keys=[k for k, _ in to_encode]
+        )
         io.store.set_many([(k, data) for (k, _), data in zip(to_encode, encoded)])
         io.store.delete_many([k for k, e in zip(keys, empty) if e])
 
@@ -96,8 +98,8 @@ def _assemble_chunks(io: ChunkIO, batch: list[ChunkProjection], keys: list[str],
     existing: dict[int, Any] = {}
     if partial:
         partial_keys = [keys[i] for i in partial]
-        encoded = io.store.get_many(partial_keys)
-        decoded = io.codecs.decode_batch(encoded, keys=partial_keys)
+        encoded = io.backend.fetch(io.store, partial_keys)
+        decoded = io.backend.decode_chunks(io.codecs, encoded, keys=partial_keys)
         existing = dict(zip(partial, decoded))
     chunks = []
     for i, projection in enumerate(batch):
