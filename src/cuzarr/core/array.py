@@ -14,11 +14,21 @@ from ..errors import ReadOnlyError
 from ..metadata import ArrayMetadataV3
 from ..metadata.fill_value import default_fill_value
 from ..storage.base import Store
+from .accessors import BlockIndex, OIndex, VIndex
 from .attributes import Attributes
-from .indexing import BasicSelection, is_basic_selection, normalize_basic_selection
+from .coordinates import PointSelection, normalize_coordinate_selection, normalize_mask_selection, plan_points
+from .indexing import (
+    BasicSelection,
+    block_selection_to_basic,
+    is_basic_selection,
+    is_pure_fancy,
+    is_pure_orthogonal,
+    normalize_basic_selection,
+    normalize_orthogonal_selection,
+)
 from .metadata_io import ArrayMetadata, node_key, write_array_metadata
 from .pipeline import ChunkIO, read_chunks, write_chunks
-from .plan import plan_basic
+from .plan import plan_orthogonal
 
 
 def build_codecs(metadata: ArrayMetadata) -> CodecChain | V2CodecChain:
@@ -210,53 +220,144 @@ class Array:
 
     # -- selection ------------------------------------------------------------------------
     def __getitem__(self, selection: Any) -> Any:
-        if is_basic_selection(selection):
-            return self.get_basic_selection(selection)
-        raise IndexError(
-            f"unsupported selection {selection!r} for array '{self.name}': cuzarr supports integers, "
-            "slices and Ellipsis here; orthogonal, coordinate and mask selections are not implemented yet"
-        )
+        """Route like zarr-python: pure fancy -> coordinates/mask, pure orthogonal -> oindex, else basic."""
+        if is_pure_fancy(selection, self.ndim):
+            return self.vindex[selection]
+        if not is_basic_selection(selection) and is_pure_orthogonal(selection, self.ndim):
+            return self.get_orthogonal_selection(selection)
+        return self.get_basic_selection(selection)
 
     def __setitem__(self, selection: Any, value: Any) -> None:
-        if is_basic_selection(selection):
+        if is_pure_fancy(selection, self.ndim):
+            self.vindex[selection] = value
+        elif not is_basic_selection(selection) and is_pure_orthogonal(selection, self.ndim):
+            self.set_orthogonal_selection(selection, value)
+        else:
             self.set_basic_selection(selection, value)
-            return
-        raise IndexError(
-            f"unsupported selection {selection!r} for array '{self.name}': cuzarr supports integers, "
-            "slices and Ellipsis here; orthogonal, coordinate and mask selections are not implemented yet"
-        )
+
+    @property
+    def oindex(self) -> OIndex:
+        """Orthogonal indexing: each item (int, slice, int or bool array) applies to its own axis."""
+        return OIndex(self)
+
+    @property
+    def vindex(self) -> VIndex:
+        """Vectorised (coordinate or mask) indexing, as NumPy's advanced indexing."""
+        return VIndex(self)
+
+    @property
+    def blocks(self) -> BlockIndex:
+        """Index by chunk-grid position: ``a.blocks[0, 1]`` is the whole chunk (0, 1)."""
+        return BlockIndex(self)
 
     def get_basic_selection(self, selection: Any = Ellipsis, *, out: Any = None, fields: Any = None) -> Any:
         """Read ints/slices/Ellipsis; a fully integer-indexed element comes back as a scalar."""
-        if fields is not None:
-            raise IndexError(f"array '{self.name}' has no structured dtype; fields= is not supported")
-        sel = normalize_basic_selection(selection, self.shape)
-        if out is None:
-            result = self._backend.empty(sel.shape, self.dtype)
-        else:
-            result = _check_out(out, sel.shape, self.dtype, self.name)
-        read_chunks(self._chunk_io(), plan_basic(sel, self.chunks), _full_rank_view(result, sel))
-        if out is None and result.ndim == 0:
-            return result[()]
-        return result
+        self._check_fields(fields)
+        if not is_basic_selection(selection):
+            raise IndexError(
+                f"unsupported basic selection {selection!r} for array '{self.name}': basic selections "
+                "take integers, slices and Ellipsis (use oindex or vindex for arrays)"
+            )
+        return self._read_orthogonal(normalize_basic_selection(selection, self.shape), out)
 
     def set_basic_selection(self, selection: Any, value: Any, *, fields: Any = None) -> None:
         """Write ``value`` (broadcast like NumPy) into ints/slices/Ellipsis."""
         self._check_writable()
+        self._check_fields(fields)
+        if not is_basic_selection(selection):
+            raise IndexError(
+                f"unsupported basic selection {selection!r} for array '{self.name}': basic selections "
+                "take integers, slices and Ellipsis (use oindex or vindex for arrays)"
+            )
+        self._write_orthogonal(normalize_basic_selection(selection, self.shape), value)
+
+    def get_orthogonal_selection(self, selection: Any, *, out: Any = None, fields: Any = None) -> Any:
+        """Read with ints, slices and integer/boolean arrays, each applied to its own axis."""
+        self._check_fields(fields)
+        return self._read_orthogonal(normalize_orthogonal_selection(selection, self.shape), out)
+
+    def set_orthogonal_selection(self, selection: Any, value: Any, *, fields: Any = None) -> None:
+        self._check_writable()
+        self._check_fields(fields)
+        self._write_orthogonal(normalize_orthogonal_selection(selection, self.shape), value)
+
+    def get_coordinate_selection(self, selection: Any, *, out: Any = None, fields: Any = None) -> Any:
+        """Read the points given by one integer array per axis (broadcast together)."""
+        self._check_fields(fields)
+        return self._read_points(normalize_coordinate_selection(selection, self.shape), out)
+
+    def set_coordinate_selection(self, selection: Any, value: Any, *, fields: Any = None) -> None:
+        """Write points; where a point repeats, the last value wins (as in NumPy)."""
+        self._check_writable()
+        self._check_fields(fields)
+        self._write_points(normalize_coordinate_selection(selection, self.shape), value)
+
+    def get_mask_selection(self, mask: Any, *, out: Any = None, fields: Any = None) -> Any:
+        """Read the elements where a boolean array of the array's shape is True (1-d result)."""
+        self._check_fields(fields)
+        return self._read_points(normalize_mask_selection(mask, self.shape), out)
+
+    def set_mask_selection(self, mask: Any, value: Any, *, fields: Any = None) -> None:
+        self._check_writable()
+        self._check_fields(fields)
+        self._write_points(normalize_mask_selection(mask, self.shape), value)
+
+    def get_block_selection(self, selection: Any, *, out: Any = None, fields: Any = None) -> Any:
+        """Read whole chunks by chunk-grid index; dimensions are kept."""
+        return self.get_basic_selection(
+            block_selection_to_basic(selection, self.shape, self.chunks), out=out, fields=fields
+        )
+
+    def set_block_selection(self, selection: Any, value: Any, *, fields: Any = None) -> None:
+        self.set_basic_selection(
+            block_selection_to_basic(selection, self.shape, self.chunks), value, fields=fields
+        )
+
+    def _check_fields(self, fields: Any) -> None:
         if fields is not None:
             raise IndexError(f"array '{self.name}' has no structured dtype; fields= is not supported")
-        sel = normalize_basic_selection(selection, self.shape)
+
+    def _new_result(self, shape: tuple[int, ...], out: Any) -> Any:
+        if out is None:
+            return self._backend.empty(shape, self.dtype)
+        return _check_out(out, shape, self.dtype, self.name)
+
+    def _read_orthogonal(self, sel: BasicSelection, out: Any) -> Any:
+        result = self._new_result(sel.shape, out)
+        read_chunks(self._chunk_io(), plan_orthogonal(sel, self.chunks), _full_rank_view(result, sel))
+        if out is None and result.ndim == 0:
+            return result[()]
+        return result
+
+    def _read_points(self, sel: PointSelection, out: Any) -> Any:
+        result = self._new_result(sel.shape, out)
+        contiguous = result.flags.c_contiguous
+        flat = result.reshape(-1) if contiguous else self._backend.empty((sel.count,), self.dtype)
+        read_chunks(self._chunk_io(), plan_points(sel, self.shape, self.chunks), flat)
+        if not contiguous:
+            result[...] = flat.reshape(sel.shape)
+        return result
+
+    def _broadcast_value(self, value: Any, shape: tuple[int, ...]) -> Any:
+        """``value`` as this array's dtype broadcast to ``shape``; fails before any chunk is touched."""
         value = self._backend.asarray(value)
         if value.dtype != self.dtype:
             value = value.astype(self.dtype)
         try:
-            value = self._backend.broadcast_to(value, sel.shape)
+            return self._backend.broadcast_to(value, shape)
         except ValueError as exc:
             raise ValueError(
-                f"could not broadcast value of shape {value.shape} to selection shape {sel.shape} "
+                f"could not broadcast value of shape {value.shape} to selection shape {shape} "
                 f"of array '{self.name}'"
             ) from exc
-        write_chunks(self._chunk_io(), plan_basic(sel, self.chunks), _full_rank_view(value, sel))
+
+    def _write_orthogonal(self, sel: BasicSelection, value: Any) -> None:
+        value = self._broadcast_value(value, sel.shape)
+        write_chunks(self._chunk_io(), plan_orthogonal(sel, self.chunks), _full_rank_view(value, sel))
+
+    def _write_points(self, sel: PointSelection, value: Any) -> None:
+        value = self._broadcast_value(value, sel.shape).reshape(-1)
+        write_chunks(self._chunk_io(), plan_points(sel, self.shape, self.chunks), value)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         data = self._backend.to_host(self[...])

@@ -1,8 +1,10 @@
-"""Turn a user selection into per-dimension slices; pure, NumPy-compatible semantics.
+"""Turn a user selection into per-dimension selections; pure, NumPy-compatible semantics.
 
 A basic selection (ints, slices of any step, Ellipsis) becomes one ``DimSelection`` per array
 dimension, each a positive-step range. Negative steps are normalised to the same elements in
 ascending order plus a flag to flip that output axis, so planning only sees ascending ranges.
+An orthogonal selection may also hold integer or boolean arrays: ``ArrayDimSelection``.
+Block selections are translated to basic selections here too.
 """
 
 from __future__ import annotations
@@ -29,11 +31,24 @@ class DimSelection:
         return len(range(self.start, self.stop, self.step))
 
 
+@dataclass(frozen=True, eq=False)
+class ArrayDimSelection:
+    """Integer positions (any order, repeats allowed) selected along one dimension."""
+
+    indices: np.ndarray
+    is_int: bool = False
+    flip: bool = False
+
+    @property
+    def count(self) -> int:
+        return len(self.indices)
+
+
 @dataclass(frozen=True)
 class BasicSelection:
-    """A normalised basic selection of an array of ``array_shape``."""
+    """A normalised basic (or orthogonal) selection of an array of ``array_shape``."""
 
-    dims: tuple[DimSelection, ...]
+    dims: tuple[DimSelection | ArrayDimSelection, ...]
     array_shape: tuple[int, ...]
 
     @property
@@ -81,8 +96,8 @@ def _slice_dim(index: slice, length: int, axis: int) -> DimSelection:
     return DimSelection(elements[-1], elements[0] + 1, -step, flip=True)
 
 
-def normalize_basic_selection(selection: Any, shape: tuple[int, ...]) -> BasicSelection:
-    """Validate ``selection`` against ``shape`` and normalise it (IndexError when invalid)."""
+def _expand_ellipsis(selection: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
+    """One item per dimension: Ellipsis expanded, missing trailing items filled with ``:``."""
     items = selection if isinstance(selection, tuple) else (selection,)
     n_ellipsis = sum(1 for item in items if item is Ellipsis)
     if n_ellipsis > 1:
@@ -98,6 +113,12 @@ def normalize_basic_selection(selection: Any, shape: tuple[int, ...]) -> BasicSe
         items = items[:at] + fill + items[at + 1 :]
     else:
         items = items + (slice(None),) * (len(shape) - explicit)
+    return items
+
+
+def normalize_basic_selection(selection: Any, shape: tuple[int, ...]) -> BasicSelection:
+    """Validate ``selection`` against ``shape`` and normalise it (IndexError when invalid)."""
+    items = _expand_ellipsis(selection, shape)
     dims = []
     for axis, (item, length) in enumerate(zip(items, shape)):
         if _is_integer(item):
@@ -123,4 +144,129 @@ def is_basic_selection(selection: Any) -> bool:
         or item is Ellipsis
         or (isinstance(item, np.ndarray) and item.ndim == 0 and item.dtype.kind in "iu")
         for item in items
+    )
+
+
+def is_integer_array(value: Any) -> bool:
+    """An integer list or array (the index kind NumPy calls advanced)."""
+    if isinstance(value, (list, np.ndarray)) or hasattr(value, "__array_interface__"):
+        array = np.asarray(value)
+        return array.dtype.kind in "iu" or (
+            array.size == 0 and array.dtype.kind == "f" and isinstance(value, list)
+        )
+    return False
+
+
+def is_bool_array(value: Any) -> bool:
+    if isinstance(value, (list, np.ndarray)) or hasattr(value, "__array_interface__"):
+        return np.asarray(value).dtype == bool and (np.ndim(value) > 0)
+    return False
+
+
+def array_dim(item: Any, length: int, axis: int) -> ArrayDimSelection:
+    """An integer or boolean 1-d array on one axis, bounds-checked, negatives wrapped."""
+    array = np.asarray(item)
+    if array.dtype == bool:
+        if array.shape != (length,):
+            raise IndexError(
+                f"boolean index for axis {axis} must have length {length}, got shape {array.shape}"
+            )
+        return ArrayDimSelection(np.flatnonzero(array))
+    if array.ndim != 1:
+        raise IndexError(f"orthogonal index arrays must be 1-d; axis {axis} got shape {array.shape}")
+    return ArrayDimSelection(wrap_indices(array, length, axis))
+
+
+def wrap_indices(array: Any, length: int, axis: int) -> np.ndarray:
+    """Integer positions as int64 with negatives wrapped; IndexError naming the axis when out of range."""
+    array = np.asarray(array)
+    if array.size == 0:
+        return np.zeros(array.shape, dtype=np.int64)
+    if array.dtype.kind not in "iu":
+        raise IndexError(f"index arrays must hold integers or booleans; axis {axis} got dtype {array.dtype}")
+    positions = array.astype(np.int64, copy=True)
+    low, high = positions.min(), positions.max()
+    if low < -length or high >= length:
+        bad = low if low < -length else high
+        raise IndexError(f"index {bad} is out of bounds for axis {axis} with size {length}")
+    positions[positions < 0] += length
+    return positions
+
+
+def normalize_orthogonal_selection(selection: Any, shape: tuple[int, ...]) -> BasicSelection:
+    """Ints, slices, integer arrays and boolean arrays, each applied to its own axis."""
+    items = _expand_ellipsis(selection, shape)
+    dims: list[DimSelection | ArrayDimSelection] = []
+    for axis, (item, length) in enumerate(zip(items, shape)):
+        if _is_integer(item):
+            dims.append(_int_dim(item, length, axis))
+        elif isinstance(item, slice):
+            dims.append(_slice_dim(item, length, axis))
+        elif isinstance(item, np.ndarray) and item.ndim == 0 and item.dtype.kind in "iu":
+            dims.append(_int_dim(int(item), length, axis))
+        elif is_integer_array(item) or is_bool_array(item):
+            dims.append(array_dim(item, length, axis))
+        else:
+            raise IndexError(
+                f"unsupported orthogonal selection item {item!r} for axis {axis}: expected an integer, "
+                "a slice, or an integer or boolean array"
+            )
+    return BasicSelection(tuple(dims), tuple(shape))
+
+
+def block_selection_to_basic(selection: Any, shape: tuple[int, ...], chunks: tuple[int, ...]) -> tuple:
+    """Blocks (chunk-grid ints/slices with step 1) as the array slices they cover; dims are kept."""
+    grid = tuple(-(-s // c) for s, c in zip(shape, chunks))
+    items = _expand_ellipsis(selection, grid)
+    result = []
+    for axis, (item, n_blocks, chunk, length) in enumerate(zip(items, grid, chunks, shape)):
+        if _is_integer(item):
+            block = int(item)
+            if block < -n_blocks or block >= n_blocks:
+                raise IndexError(
+                    f"block index {block} is out of bounds for axis {axis} with {n_blocks} blocks"
+                )
+            block %= n_blocks
+            result.append(slice(block * chunk, min((block + 1) * chunk, length)))
+        elif isinstance(item, slice):
+            if item.step not in (None, 1):
+                raise IndexError(f"block slices must have step 1; axis {axis} got step {item.step}")
+            start, stop, _ = item.indices(n_blocks)
+            stop = max(start, stop)
+            result.append(slice(start * chunk, min(stop * chunk, length)))
+        else:
+            raise IndexError(f"block selections take integers and slices; axis {axis} got {item!r}")
+    return tuple(result)
+
+
+def is_pure_fancy(selection: Any, ndim: int) -> bool:
+    """zarr-python's rule for routing ``a[...]`` to coordinate (or mask) selection."""
+    if is_bool_array(selection) and np.ndim(selection) == ndim and ndim > 1:
+        return True
+    if ndim == 1 and (is_integer_array(selection) or is_bool_array(selection)):
+        return not isinstance(selection, tuple)
+    if not isinstance(selection, tuple) or len(selection) != ndim:
+        return False
+    if any(isinstance(item, slice) or item is Ellipsis for item in selection):
+        return False
+    return all(_is_integer(item) or is_integer_array(item) for item in selection) and any(
+        is_integer_array(item) for item in selection
+    )
+
+
+def is_pure_orthogonal(selection: Any, ndim: int) -> bool:
+    """zarr-python's rule for routing ``a[...]`` to orthogonal selection."""
+    if not ndim:
+        return False
+    items = selection if isinstance(selection, tuple) else (selection,)
+    if len(items) == ndim and all(is_integer_array(s) or is_bool_array(s) for s in items):
+        return True
+    return (
+        len(items) <= ndim
+        and sum(1 for s in items if is_integer_array(s) or is_bool_array(s)) <= 1
+        and sum(1 for s in items if s is Ellipsis) <= 1
+        and all(
+            is_integer_array(s) or is_bool_array(s) or _is_integer(s) or isinstance(s, slice) or s is Ellipsis
+            for s in items
+        )
     )

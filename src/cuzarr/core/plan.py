@@ -1,45 +1,51 @@
 """Plan a selection over a regular chunk grid: which chunks, which part of each, where it goes.
 
 Pure functions: no store, no codec, no device. ``ChunkProjection`` is what the pipeline
-executes; planning is tested against NumPy slicing.
+executes; its selections are ready-made NumPy index tuples (slices, or integer arrays shaped for
+orthogonal broadcasting), so executing one is ``out[out_selection] = chunk[chunk_selection]``.
+Planning is tested against NumPy indexing.
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
-from .indexing import BasicSelection, DimSelection
+import numpy as np
+
+from .indexing import ArrayDimSelection, BasicSelection, DimSelection
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ChunkProjection:
     """One chunk touched by a selection.
 
-    ``chunk_selection`` indexes the decoded chunk, ``out_selection`` the full-rank output (every
-    array dimension kept). ``covers_chunk`` means the selection includes every element of the
-    chunk that lies inside the array, so a write needs no read of the old chunk.
-    ``is_whole_chunk`` additionally means the chunk lies fully inside the array, so its decoded
-    form maps one-to-one onto ``out[out_selection]`` and can be decoded straight into it.
+    ``chunk_selection`` indexes the decoded chunk, ``out_selection`` the output buffer (full
+    rank for basic/orthogonal selections, flat for coordinate selections). ``covers_chunk`` means
+    the selection includes every element of the chunk that lies inside the array, so a write
+    needs no read of the old chunk. ``is_whole_chunk`` additionally means the chunk lies fully
+    inside the array and maps one-to-one onto a slice view ``out[out_selection]``, so it can be
+    decoded straight into the output.
     """
 
     coords: tuple[int, ...]
-    chunk_selection: tuple[slice, ...]
-    out_selection: tuple[slice, ...]
+    chunk_selection: tuple[Any, ...]
+    out_selection: tuple[Any, ...]
     covers_chunk: bool
     is_whole_chunk: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _DimPiece:
     chunk_index: int
-    chunk_slice: slice
-    out_slice: slice
+    chunk_slice: Any  # slice or int64 array
+    out_slice: Any  # slice or int64 array
     covers: bool
     whole: bool
 
 
-def _dim_pieces(dim: DimSelection, length: int, chunk_len: int) -> list[_DimPiece]:
+def _slice_pieces(dim: DimSelection, length: int, chunk_len: int) -> list[_DimPiece]:
     """The chunks of one dimension that a positive-step range touches."""
     pieces: list[_DimPiece] = []
     if dim.count == 0:
@@ -70,24 +76,73 @@ def _dim_pieces(dim: DimSelection, length: int, chunk_len: int) -> list[_DimPiec
     return pieces
 
 
-def plan_basic(selection: BasicSelection, chunk_shape: tuple[int, ...]) -> list[ChunkProjection]:
-    """Every chunk a basic selection touches, in C order of chunk coordinates."""
+def _as_run(positions: np.ndarray) -> slice | None:
+    """``positions`` as a slice when they are consecutive ascending integers."""
+    if len(positions) == 1 or (
+        positions[-1] - positions[0] == len(positions) - 1 and bool((np.diff(positions) == 1).all())
+    ):
+        return slice(int(positions[0]), int(positions[-1]) + 1)
+    return None
+
+
+def _array_pieces(dim: ArrayDimSelection, length: int, chunk_len: int) -> list[_DimPiece]:
+    """Group integer positions by chunk with one stable sort (repeats keep their order)."""
+    indices = dim.indices
+    if indices.size == 0:
+        return []
+    chunk_ids = indices // chunk_len
+    order = np.argsort(chunk_ids, kind="stable")
+    sorted_ids = chunk_ids[order]
+    bounds = np.flatnonzero(np.diff(sorted_ids)) + 1
+    pieces = []
+    for start, stop in zip(np.r_[0, bounds], np.r_[bounds, len(indices)]):
+        c = int(sorted_ids[start])
+        out_positions = order[start:stop]
+        in_chunk = indices[out_positions] - c * chunk_len
+        valid = min(chunk_len, length - c * chunk_len)
+        covers = len(in_chunk) >= valid and np.unique(in_chunk).size == valid
+        chunk_run, out_run = _as_run(in_chunk), _as_run(out_positions)
+        if chunk_run is not None and out_run is not None:
+            pieces.append(_DimPiece(c, chunk_run, out_run, covers, covers and valid == chunk_len))
+        else:
+            pieces.append(_DimPiece(c, in_chunk, out_positions, covers, False))
+    return pieces
+
+
+def _orthogonal_index(items: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[Any, ...]:
+    """Index items applied independently per axis: with several arrays, an open mesh (``np.ix_``)."""
+    if sum(isinstance(item, np.ndarray) for item in items) < 2:
+        return items
+    arrays = [
+        item if isinstance(item, np.ndarray) else np.arange(*item.indices(n)) for item, n in zip(items, shape)
+    ]
+    return np.ix_(*arrays)
+
+
+def plan_orthogonal(selection: BasicSelection, chunk_shape: tuple[int, ...]) -> list[ChunkProjection]:
+    """Every chunk a basic or orthogonal selection touches, in C order of chunk coordinates."""
     per_dim = [
-        _dim_pieces(dim, length, chunk_len)
+        _array_pieces(dim, length, chunk_len)
+        if isinstance(dim, ArrayDimSelection)
+        else _slice_pieces(dim, length, chunk_len)
         for dim, length, chunk_len in zip(selection.dims, selection.array_shape, chunk_shape)
     ]
+    full_shape = selection.full_shape
     projections = []
     for pieces in itertools.product(*per_dim):
         projections.append(
             ChunkProjection(
                 coords=tuple(p.chunk_index for p in pieces),
-                chunk_selection=tuple(p.chunk_slice for p in pieces),
-                out_selection=tuple(p.out_slice for p in pieces),
+                chunk_selection=_orthogonal_index(tuple(p.chunk_slice for p in pieces), chunk_shape),
+                out_selection=_orthogonal_index(tuple(p.out_slice for p in pieces), full_shape),
                 covers_chunk=all(p.covers for p in pieces),
                 is_whole_chunk=all(p.whole for p in pieces),
             )
         )
     return projections
+
+
+plan_basic = plan_orthogonal
 
 
 def iter_batches(projections: list[ChunkProjection], chunk_nbytes: int, batch_bytes: int):
