@@ -18,11 +18,31 @@ from .api import (
     zeros,
 )
 from .config import config
+from .convenience import (
+    empty_like,
+    from_array,
+    full_like,
+    load,
+    ones_like,
+    open_like,
+    save,
+    save_array,
+    zeros_like,
+)
 from .core.array import Array
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "empty_like",
+    "from_array",
+    "full_like",
+    "load",
+    "ones_like",
+    "open_like",
+    "save",
+    "save_array",
+    "zeros_like",
     "Array",
     "__version__",
     "array",

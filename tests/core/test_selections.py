@@ -26,8 +26,11 @@ def _axis_item(draw, n):
     if kind == "int":
         return draw(st.integers(-n, n - 1))
     if kind == "slice":
-        return slice(draw(st.none() | st.integers(-n - 1, n + 1)), draw(st.none() | st.integers(-n - 1, n + 1)),
-                     draw(st.none() | st.integers(1, 3)))
+        return slice(
+            draw(st.none() | st.integers(-n - 1, n + 1)),
+            draw(st.none() | st.integers(-n - 1, n + 1)),
+            draw(st.none() | st.integers(1, 3)),
+        )
     if kind == "ints":
         values = draw(st.lists(st.integers(-n, n - 1), max_size=6)) if n else []
         return np.array(values, dtype=np.int64)
@@ -74,8 +77,14 @@ def model_oindex_set(a, selection, value):
 
 
 def _array(shape, chunks, zarr_format=3, store=None):
-    z = cuzarr.create_array(store=store if store is not None else MemoryStore(), shape=shape, chunks=chunks,
-                            dtype="i4", fill_value=-1, zarr_format=zarr_format)
+    z = cuzarr.create_array(
+        store=store if store is not None else MemoryStore(),
+        shape=shape,
+        chunks=chunks,
+        dtype="i4",
+        fill_value=-1,
+        zarr_format=zarr_format,
+    )
     data = np.arange(int(np.prod(shape)), dtype="i4").reshape(shape)
     z[...] = data
     return z, data
@@ -108,8 +117,10 @@ def coordinate_case(draw):
     if 0 in shape:
         shape = tuple(max(n, 1) for n in shape)
     n_points = draw(st.integers(0, 12))
-    points = tuple(np.array(draw(st.lists(st.integers(-n, n - 1), min_size=n_points, max_size=n_points)),
-                            dtype=np.int64) for n in shape)
+    points = tuple(
+        np.array(draw(st.lists(st.integers(-n, n - 1), min_size=n_points, max_size=n_points)), dtype=np.int64)
+        for n in shape
+    )
     if draw(st.booleans()) and n_points:  # a 2-d coordinate layout that broadcasts
         points = tuple(p.reshape(1, -1) if i % 2 else p.reshape(-1, 1)[:1] for i, p in enumerate(points))
     return shape, chunks, points
@@ -142,8 +153,9 @@ def test_vindex_write_last_duplicate_wins(case):
 def test_mask_read_write(case, draw):
     shape, chunks = case
     z, data = _array(shape, chunks)
-    mask = np.array(draw.draw(st.lists(st.booleans(), min_size=data.size, max_size=data.size)),
-                    dtype=bool).reshape(shape)
+    mask = np.array(
+        draw.draw(st.lists(st.booleans(), min_size=data.size, max_size=data.size)), dtype=bool
+    ).reshape(shape)
     np.testing.assert_array_equal(z.vindex[mask], data[mask])
     np.testing.assert_array_equal(z.get_mask_selection(mask), data[mask])
     z.set_mask_selection(mask, -5)

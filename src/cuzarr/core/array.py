@@ -17,6 +17,7 @@ from ..storage.base import Store
 from .accessors import BlockIndex, OIndex, VIndex
 from .attributes import Attributes
 from .coordinates import PointSelection, normalize_coordinate_selection, normalize_mask_selection, plan_points
+from .creation import normalize_shape
 from .indexing import (
     BasicSelection,
     block_selection_to_basic,
@@ -193,25 +194,22 @@ class Array:
             raise ReadOnlyError(f"array '{self.name}' in {self._store!r} is read-only")
 
     # -- chunks ---------------------------------------------------------------------------
-    def _chunk_keys_stored(self) -> list[str]:
+    def _stored_chunks(self) -> list[tuple[str, tuple[int, ...]]]:
+        """(key, grid coordinates) of every chunk object in the store under this array."""
         prefix = f"{self._path}/" if self._path else ""
         encoding = self._metadata.chunk_key_encoding
-        grid = self.cdata_shape
-        keys = []
+        found = []
         for key in self._store.list_prefix(prefix):
-            coords = encoding.decode(key[len(prefix) :])
-            if (
-                coords is not None
-                and len(coords) == len(grid)
-                and all(0 <= c < g for c, g in zip(coords, grid))
-            ):
-                keys.append(key)
-        return keys
+            coords = encoding.decode(key[len(prefix) :], ndim=self.ndim)
+            if coords is not None and len(coords) == self.ndim:
+                found.append((key, coords))
+        return found
 
     @property
     def nchunks_initialized(self) -> int:
         """Number of chunks present in the store (lists the store)."""
-        return len(self._chunk_keys_stored())
+        grid = self.cdata_shape
+        return sum(1 for _, coords in self._stored_chunks() if all(c < g for c, g in zip(coords, grid)))
 
     def nbytes_stored(self) -> int:
         """Bytes of metadata and chunks in the store (lists the store)."""
@@ -358,6 +356,55 @@ class Array:
     def _write_points(self, sel: PointSelection, value: Any) -> None:
         value = self._broadcast_value(value, sel.shape).reshape(-1)
         write_chunks(self._chunk_io(), plan_points(sel, self.shape, self.chunks), value)
+
+    # -- shape changes ----------------------------------------------------------------------
+    def resize(self, *shape: Any) -> None:
+        """Grow or shrink; chunks outside the new shape are deleted and, on shrinking, the cut-off
+        part of boundary chunks is reset to the fill value so a later grow never resurrects it."""
+        self._check_writable()
+        new_shape = normalize_shape(shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+        if len(new_shape) != self.ndim:
+            raise ValueError(f"array '{self.name}' has {self.ndim} dimensions; cannot resize to {new_shape}")
+        new_grid = tuple(-(-s // c) for s, c in zip(new_shape, self.chunks))
+        outside = [
+            key for key, coords in self._stored_chunks() if any(c >= g for c, g in zip(coords, new_grid))
+        ]
+        self._store.delete_many(outside)
+        self._reset_cut_regions(new_shape)
+        metadata = self._metadata.with_shape(new_shape)
+        write_array_metadata(self._store, self._path, metadata)
+        self._set_metadata(metadata)
+
+    def _reset_cut_regions(self, new_shape: tuple[int, ...]) -> None:
+        """Fill the parts of surviving chunks that lie beyond ``new_shape`` (called before the shape changes)."""
+        extent = [min(o, -(-n // c) * c) for n, o, c in zip(new_shape, self.shape, self.chunks)]
+        fill = self.fill_value if self.fill_value is not None else 0
+        for axis in range(self.ndim):
+            if new_shape[axis] < extent[axis]:
+                region = tuple(
+                    slice(new_shape[axis], extent[axis]) if a == axis else slice(0, extent[a])
+                    for a in range(self.ndim)
+                )
+                self.set_basic_selection(region, fill)
+
+    def append(self, data: Any, axis: int = 0) -> tuple[int, ...]:
+        """Grow along ``axis`` and write ``data`` into the new part; returns the new shape."""
+        self._check_writable()
+        data = self._backend.asarray(data)
+        if data.ndim != self.ndim:
+            raise ValueError(f"cannot append {data.ndim}-d data to {self.ndim}-d array '{self.name}'")
+        axis = axis % self.ndim
+        for a, (n, m) in enumerate(zip(self.shape, data.shape)):
+            if a != axis and n != m:
+                raise ValueError(
+                    f"cannot append data of shape {data.shape} to array '{self.name}' of shape {self.shape} "
+                    f"along axis {axis}: axis {a} differs"
+                )
+        old = self.shape[axis]
+        new_shape = tuple(n + data.shape[axis] if a == axis else n for a, n in enumerate(self.shape))
+        self.resize(new_shape)
+        self[tuple(slice(old, None) if a == axis else slice(None) for a in range(self.ndim))] = data
+        return new_shape
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         data = self._backend.to_host(self[...])
