@@ -188,3 +188,29 @@ def test_properties_and_info():
     assert "Chunk shape" in text and "(4, 3)" in text and "Zstd" in text
     assert np.asarray(z).shape == (10, 7)
     assert len(z) == 10
+
+
+def test_info_complete_iteration_and_dimension_names():
+    z = cuzarr.create_array(
+        store=MemoryStore(),
+        shape=(10, 4),
+        chunks=(3, 4),
+        dtype="i2",
+        fill_value=0,
+        dimension_names=["t", None],
+    )
+    z[0:6] = np.arange(24).reshape(6, 4)
+    info = z.info_complete()
+    assert info["Chunks Initialized"] == "2/4"
+    assert "Storage ratio" in repr(info) and "Chunk shape" in repr(z.info)
+    assert z.dimension_names == ("t", None)
+    rows = list(z)
+    assert len(rows) == 10
+    np.testing.assert_array_equal(np.stack(rows), z[...])
+
+
+def test_with_config_changes_write_empty_chunks():
+    store = MemoryStore()
+    z = cuzarr.create_array(store=store, shape=(4,), chunks=(2,), dtype="i4", fill_value=0)
+    z.with_config({"write_empty_chunks": True})[...] = 0
+    assert z.nchunks_initialized == 2

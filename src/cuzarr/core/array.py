@@ -27,6 +27,7 @@ from .indexing import (
     normalize_basic_selection,
     normalize_orthogonal_selection,
 )
+from .info import ArrayInfo
 from .metadata_io import ArrayMetadata, node_key, write_array_metadata
 from .pipeline import ChunkIO, read_chunks, write_chunks
 from .plan import plan_orthogonal
@@ -422,7 +423,38 @@ class Array:
 
     @property
     def info(self) -> ArrayInfo:
-        return ArrayInfo(self)
+        """Layout and codecs (no store listing; see ``info_complete``)."""
+        return ArrayInfo.of(self)
+
+    def info_complete(self) -> ArrayInfo:
+        """``info`` plus stored bytes, storage ratio and initialized chunks (lists the store)."""
+        return ArrayInfo.of(self, complete=True)
+
+    def __iter__(self) -> Any:
+        """Iterate over the first axis, reading one chunk-row slab at a time."""
+        if not self.shape:
+            raise TypeError("iteration over a 0-d array")
+        step = self.chunks[0]
+        for start in range(0, self.shape[0], step):
+            yield from self[start : start + step]
+
+    @property
+    def dimension_names(self) -> tuple[str | None, ...] | None:
+        return getattr(self._metadata, "dimension_names", None)
+
+    def with_config(self, config: Any) -> Array:
+        """The same array with other runtime settings (``{'write_empty_chunks': bool}``)."""
+        write_empty = (
+            config.get("write_empty_chunks") if isinstance(config, dict) else config.write_empty_chunks
+        )
+        return Array(
+            self._store,
+            self._path,
+            self._metadata,
+            device=self.device,
+            read_only=self._read_only,
+            write_empty_chunks=write_empty,
+        )
 
 
 def _full_rank_view(array: Any, sel: BasicSelection) -> Any:
@@ -442,41 +474,4 @@ def _check_out(out: Any, shape: tuple[int, ...], dtype: np.dtype, name: str) -> 
     return out
 
 
-class ArrayInfo:
-    """What ``Array.info`` prints: the layout and codecs of an array."""
-
-    def __init__(self, array: Array):
-        self._array = array
-
-    def _rows(self) -> list[tuple[str, Any]]:
-        a = self._array
-        return [
-            ("Type", "Array"),
-            ("Zarr format", a.zarr_format),
-            ("Data type", a.dtype),
-            ("Fill value", a.fill_value),
-            ("Shape", a.shape),
-            ("Chunk shape", a.chunks),
-            ("Order", a.order),
-            ("Read-only", a.read_only),
-            ("Store type", type(a.store).__name__),
-            ("Device", a.device),
-            ("Filters", a.filters),
-            ("Serializer", a.serializer),
-            ("Compressors", a.compressors),
-            ("No. bytes", f"{a.nbytes} ({_human(a.nbytes)})"),
-        ]
-
-    def __repr__(self) -> str:
-        return "\n".join(f"{k:<19}: {v}" for k, v in self._rows())
-
-
-def _human(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:.1f}{unit}" if unit != "B" else f"{int(n)}B"
-        n /= 1024
-    return f"{n}"
-
-
-__all__ = ["Array", "ArrayInfo", "build_codecs", "node_key"]
+__all__ = ["Array", "build_codecs", "node_key"]
