@@ -16,6 +16,7 @@ from ..metadata.fill_value import default_fill_value
 from ..storage.base import Store
 from .accessors import BlockIndex, OIndex, VIndex
 from .attributes import Attributes
+from .chunk_source import StoreChunks
 from .coordinates import PointSelection, normalize_coordinate_selection, normalize_mask_selection, plan_points
 from .creation import normalize_shape
 from .indexing import (
@@ -75,8 +76,7 @@ class Array:
         if write_empty is None:
             write_empty = config.get("write_empty_chunks") or metadata.fill_value is None
         return ChunkIO(
-            store=self._store,
-            chunk_key=lambda coords: prefix + encoding.encode(coords),
+            source=StoreChunks(self._store, lambda coords: prefix + encoding.encode(coords)),
             codecs=self._codecs,
             chunk_shape=tuple(metadata.chunk_shape),
             dtype=self.dtype,

@@ -8,7 +8,7 @@ in one ``set_many``. Batches are bounded in decoded bytes so memory stays flat.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -17,6 +17,7 @@ import numpy as np
 from ..buffer.base import Backend
 from ..codecs.base import run_batch
 from ..storage.base import Store
+from .chunk_source import ChunkSource
 from .plan import ChunkProjection, iter_batches
 
 
@@ -34,8 +35,7 @@ class ChunkCodecs(Protocol):
 class ChunkIO:
     """Everything needed to move the chunks of one array between a store and memory."""
 
-    store: Store
-    chunk_key: Callable[[tuple[int, ...]], str]
+    source: ChunkSource
     codecs: ChunkCodecs
     chunk_shape: tuple[int, ...]
     dtype: np.dtype
@@ -49,8 +49,15 @@ class ChunkIO:
     def chunk_nbytes(self) -> int:
         return int(np.prod(self.chunk_shape, dtype=np.int64)) * self.dtype.itemsize
 
+    @property
+    def store(self) -> Store:
+        return self.source.store
+
+    def chunk_key(self, coords: tuple[int, ...]) -> str:
+        return self.source.key(coords)
+
     def batches(self, projections: list[ChunkProjection]):
-        return iter_batches(projections, self.chunk_nbytes, self.batch_bytes)
+        return iter_batches(projections, self.chunk_nbytes, self.batch_bytes, group=self.source.group)
 
     def empty_chunk(self) -> Any:
         return self.backend.full(self.chunk_shape, self.fill_value, self.dtype, order=self.order)
@@ -60,7 +67,7 @@ def read_chunks(io: ChunkIO, projections: list[ChunkProjection], out: Any) -> No
     """Fill ``out`` (full-rank selection shape) from the chunks of ``projections``."""
     for batch in io.batches(projections):
         keys = [io.chunk_key(p.coords) for p in batch]
-        encoded = io.backend.fetch(io.store, keys)
+        encoded = io.source.fetch(io.backend, [p.coords for p in batch])
         outs = [out[p.out_selection + (Ellipsis,)] if p.is_whole_chunk else None for p in batch]
         decoded = io.backend.decode_chunks(io.codecs, encoded, keys=keys, outs=outs)
         scatter_chunks, scatter_chunk_sel, scatter_out_sel = [], [], []
@@ -98,7 +105,7 @@ def _assemble_chunks(io: ChunkIO, batch: list[ChunkProjection], keys: list[str],
     existing: dict[int, Any] = {}
     if partial:
         partial_keys = [keys[i] for i in partial]
-        encoded = io.backend.fetch(io.store, partial_keys)
+        encoded = io.source.fetch(io.backend, [batch[i].coords for i in partial])
         decoded = io.backend.decode_chunks(io.codecs, encoded, keys=partial_keys)
         existing = dict(zip(partial, decoded))
     chunks = []

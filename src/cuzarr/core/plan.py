@@ -9,6 +9,7 @@ Planning is tested against NumPy indexing.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,8 +146,30 @@ def plan_orthogonal(selection: BasicSelection, chunk_shape: tuple[int, ...]) -> 
 plan_basic = plan_orthogonal
 
 
-def iter_batches(projections: list[ChunkProjection], chunk_nbytes: int, batch_bytes: int):
-    """Split projections into consecutive batches whose decoded size stays under ``batch_bytes``."""
+def iter_batches(
+    projections: list[ChunkProjection],
+    chunk_nbytes: int,
+    batch_bytes: int,
+    group: Callable[[tuple[int, ...]], Hashable | None] | None = None,
+) -> Iterator[list[ChunkProjection]]:
+    """Split projections into batches whose decoded size stays under ``batch_bytes``.
+
+    With ``group`` (e.g. the shard of a chunk), projections are ordered by group and a batch
+    never splits a group, so each shard is assembled once; a group larger than the budget is a
+    batch of its own.
+    """
     per_batch = max(1, batch_bytes // max(chunk_nbytes, 1))
-    for i in range(0, len(projections), per_batch):
-        yield projections[i : i + per_batch]
+    if group is None or group(projections[0].coords if projections else ()) is None:
+        for i in range(0, len(projections), per_batch):
+            yield projections[i : i + per_batch]
+        return
+    keyed = sorted(((group(p.coords), i) for i, p in enumerate(projections)), key=lambda t: t[0])
+    batch: list[ChunkProjection] = []
+    for _, members in itertools.groupby(keyed, key=lambda t: t[0]):
+        members = [projections[i] for _, i in members]
+        if batch and len(batch) + len(members) > per_batch:
+            yield batch
+            batch = []
+        batch.extend(members)
+    if batch:
+        yield batch

@@ -1,0 +1,52 @@
+"""Where encoded chunks live: one store object per chunk (``StoreChunks``) or inner chunks in
+shards (``core/shards.py``). The pipeline only talks to this interface, so sharding, caching or a
+GPU staging path change how bytes move without touching the plan/decode/scatter logic."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, Protocol
+
+from ..storage.base import Store
+
+Coords = tuple[int, ...]
+
+
+class ChunkSource(Protocol):
+    """Batched access to the encoded bytes of chunks, addressed by chunk-grid coordinates."""
+
+    store: Store
+
+    def key(self, coords: Coords) -> str:
+        """A name for the chunk in errors and locks (the store key, or shard key + inner position)."""
+
+    def group(self, coords: Coords) -> Hashable | None:
+        """Chunks with the same group must be written in the same batch (their shard)."""
+
+    def fetch(self, backend: Any, coords: Sequence[Coords]) -> list[Any]:
+        """Encoded bytes per chunk (``None`` where absent), in as few store requests as possible."""
+
+    def put(self, backend: Any, coords: Sequence[Coords], encoded: Sequence[Any]) -> None:
+        """Store encoded chunks; ``None`` means the chunk is empty and is deleted."""
+
+
+class StoreChunks:
+    """Unsharded arrays: chunk (i, j) is the store object ``chunk_key((i, j))``."""
+
+    def __init__(self, store: Store, chunk_key: Callable[[Coords], str]):
+        self.store = store
+        self._chunk_key = chunk_key
+
+    def key(self, coords: Coords) -> str:
+        return self._chunk_key(coords)
+
+    def group(self, coords: Coords) -> Hashable | None:
+        return None
+
+    def fetch(self, backend: Any, coords: Sequence[Coords]) -> list[Any]:
+        return backend.fetch(self.store, [self._chunk_key(c) for c in coords])
+
+    def put(self, backend: Any, coords: Sequence[Coords], encoded: Sequence[Any]) -> None:
+        keys = [self._chunk_key(c) for c in coords]
+        self.store.set_many([(k, data) for k, data in zip(keys, encoded) if data is not None])
+        self.store.delete_many([k for k, data in zip(keys, encoded) if data is None])
