@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 NVCC ?= nvcc
 KERNELS := $(wildcard kernels/*.cu)
 
-.PHONY: install demo test lint kernels bench gpu-test wheelhouse clean
+.PHONY: install demo test lint kernels bench gpu-test gpu-dry-run wheelhouse clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,18 +31,23 @@ kernels:
 test: $(STAMP) lint kernels
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
-gpu-test: $(STAMP)
-	$(PY) -m pytest -q -m gpu tests
+# On the GPU machine: offline install from wheelhouse/, GPU tests, GPU benchmark (results in $$OUT).
+gpu-test:
+	bash scripts/gpu_check.sh
+
+# The GPU benchmark through the emulated backend: a dry run of the device script's last stage.
+gpu-dry-run: $(STAMP)
+	$(PY) benchmarks/gpu_read.py --device emulated --size 2048
 
 bench: $(STAMP)
 	$(PY) benchmarks/read_write.py
 
-# Wheels for the offline GPU machine (Python 3.12, manylinux x86_64).
+# Wheels the offline GPU machine lacks (its image has CuPy, PyTorch, pytest, tensorstore): Python 3.12.
 wheelhouse:
 	$(PY) -m pip download -q -d wheelhouse --only-binary=:all: --python-version 3.12 \
 		--platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
-		"cupy-cuda13x" "nvidia-nvcomp-cu13" "kvikio-cu13" numpy numcodecs crc32c fsspec pytest hypothesis \
-		"zarr>=3.1" tensorstore
+		"nvidia-nvcomp-cu13" "kvikio-cu13" numcodecs crc32c "zarr>=3.1"
+	du -sh wheelhouse
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

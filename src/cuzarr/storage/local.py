@@ -158,6 +158,10 @@ class LocalStore(Store):
         results = _run_batched(_read_batch, items)
         return results[0] if len(results) == 1 else [value for batch in results for value in batch]
 
+    def path_of(self, key: str) -> str:
+        """The file that holds ``key`` (for readers that ``pread`` into their own buffers, e.g. a pinned arena)."""
+        return self._path(validate_key(key))
+
     def exists(self, key: str) -> bool:
         return os.path.isfile(self._path(validate_key(key)))
 

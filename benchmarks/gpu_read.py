@@ -1,0 +1,176 @@
+"""GPU full-array read: cuzarr cuda vs cuzarr cpu vs zarr-python GPU mode vs tensorstore, one run each.
+
+Question answered: how fast does a whole float32 field (1 GiB at the default --size 16384) with
+512x512 chunks read into device memory, warm page cache, for zstd and blosc-lz4-shuffle? Every
+library reads the same files (written once by cuzarr on the CPU). Prints GB/s, cuzarr's ratio
+to each peer and the process's peak host RSS; --json writes the numbers with device and date.
+
+    python benchmarks/gpu_read.py [--device cuda|emulated] [--size 16384] [--chunk 512] [--json out.json]
+
+``--device emulated --size 2048`` is a CPU dry run of the same code path (no GPU needed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import cuzarr
+from cuzarr.codecs import BloscCodec, ZstdCodec
+
+CODECS = {
+    "zstd": lambda: ZstdCodec(level=1),
+    "blosc-lz4-shuffle": lambda: BloscCodec(cname="lz4", clevel=5, shuffle="shuffle"),
+}
+
+
+def smooth_field(n: int) -> np.ndarray:
+    """A float32 field that compresses like real data: a smooth wave plus quantised noise."""
+    x = np.linspace(0, 8 * np.pi, n, dtype=np.float32)
+    field = np.sin(x)[:, None] * np.cos(x)[None, :]
+    field += np.random.default_rng(0).normal(0, 0.01, size=(n, n)).astype(np.float32)
+    return np.round(field, 3).astype(np.float32)
+
+
+def synchronize(device: str) -> None:
+    if device == "cuda":
+        import cupy
+
+        cupy.cuda.get_current_stream().synchronize()
+
+
+def timed(function: Callable[[], Any], device: str) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = function()
+    synchronize(device)
+    return time.perf_counter() - start, result
+
+
+def peers(path: str, device: str) -> dict[str, Callable[[], Any]]:
+    """Readers of the same array by other libraries (skipped when not installed)."""
+    readers: dict[str, Callable[[], Any]] = {}
+    try:
+        import zarr
+
+        if device == "cuda":
+
+            def zarr_gpu() -> Any:
+                with zarr.config.enable_gpu():
+                    return zarr.open_array(path, mode="r")[...]
+
+            readers["zarr-python-gpu"] = zarr_gpu
+        else:
+            readers["zarr-python"] = lambda: zarr.open_array(path, mode="r")[...]
+    except ImportError:
+        pass
+    try:
+        import tensorstore as ts
+
+        spec = {"driver": "zarr3", "kvstore": {"driver": "file", "path": path}}
+        readers["tensorstore"] = lambda: ts.open(spec, read=True).result().read().result()
+    except ImportError:
+        pass
+    return readers
+
+
+def device_name(device: str) -> str:
+    if device == "cuda":
+        import cupy
+
+        name = cupy.cuda.runtime.getDeviceProperties(0)["name"]
+        return name.decode() if isinstance(name, bytes) else str(name)
+    return f"emulated on {platform.processor() or platform.machine()}"
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    data = smooth_field(args.size)
+    nbytes = data.nbytes
+    root = tempfile.mkdtemp(prefix="cuzarr-gpu-read-")
+    results: dict[str, Any] = {}
+    try:
+        for name, make_codec in CODECS.items():
+            path = str(Path(root) / name)
+            z = cuzarr.create_array(
+                store=path,
+                shape=data.shape,
+                chunks=(args.chunk, args.chunk),
+                dtype="f4",
+                compressors=make_codec(),
+            )
+            z[...] = data
+            cuzarr.open_array(path, mode="r")[...]  # warm the page cache
+            row: dict[str, float] = {}
+            for label, device in ((f"cuzarr-{args.device}", args.device), ("cuzarr-cpu", "cpu")):
+                array = cuzarr.open_array(path, mode="r", device=device)
+                seconds, out = timed(lambda array=array: array[...], device)
+                check = out.get() if hasattr(out, "get") and device == "cuda" else np.asarray(out)
+                assert np.array_equal(check, data), f"{label} read wrong data"
+                row[label] = nbytes / seconds / 1e9
+            if not args.skip_peers:
+                for label, reader in peers(path, args.device).items():
+                    try:
+                        seconds, _ = timed(reader, args.device)
+                        row[label] = nbytes / seconds / 1e9
+                    except Exception as exc:  # a peer failing is a result, not a crash
+                        row[label] = float("nan")
+                        print(f"  {label} failed on {name}: {type(exc).__name__}: {exc}")
+            results[name] = row
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return {
+        "question": "full read of a float32 field into device memory, warm cache",
+        "device": device_name(args.device),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "shape": list(data.shape),
+        "chunks": [args.chunk, args.chunk],
+        "gib": nbytes / 2**30,
+        "gb_per_s": results,
+        "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+        "cuzarr": cuzarr.__version__ if hasattr(cuzarr, "__version__") else "dev",
+    }
+
+
+def report(summary: dict[str, Any], device: str) -> None:
+    print(f"{summary['device']}, {summary['gib']:.2f} GiB, chunks {summary['chunks']}")
+    ours = f"cuzarr-{device}"
+    for codec, row in summary["gb_per_s"].items():
+        print(f"  {codec}:")
+        for label, rate in row.items():
+            ratio = "" if label == ours or not rate else f"  (cuzarr {row[ours] / rate:.1f}x)"
+            print(f"    {label:<20} {rate:7.2f} GB/s{ratio}")
+    print(f"  peak host RSS {summary['peak_rss_gib']:.2f} GiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--device", choices=["cuda", "emulated"], default="cuda")
+    parser.add_argument("--size", type=int, default=16384)
+    parser.add_argument("--chunk", type=int, default=512)
+    parser.add_argument("--skip-peers", action="store_true")
+    parser.add_argument(
+        "--json", nargs="?", const="", default=None, help="write JSON (default: benchmarks/results/)"
+    )
+    args = parser.parse_args()
+    summary = run(args)
+    report(summary, args.device)
+    if args.json is not None:
+        stamp = summary["date"].replace(":", "").replace("-", "")[:15]
+        target = Path(args.json or Path(__file__).parent / "results" / f"gpu_read-{args.device}-{stamp}.json")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(summary, indent=2))
+        print(f"wrote {target}")
+
+
+if __name__ == "__main__":
+    main()

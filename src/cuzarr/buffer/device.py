@@ -1,0 +1,158 @@
+"""``DeviceBackend``: the GPU read/write path, written once over ``DeviceOps``.
+
+``fetch`` stages a batch's compressed chunks in one host arena, ``decode_chunks`` runs each codec
+of the chain as one batched device step (or the whole chain on the CPU, copying once per batch,
+when a codec has no device implementation), ``encode_chunks`` mirrors it, and ``scatter`` is one
+strided-copy launch driven by a descriptor table. ``EmulatedBackend`` (NumPy) and ``CUDABackend``
+(CuPy) differ only in their ops, so the CPU test suite runs all of this logic.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..gpu import decode as device_decode
+from ..gpu import encode as device_encode
+from ..gpu.chain_plan import DevicePlan, plan_chain
+from ..gpu.descriptors import MAX_DIMS, simplify_dims
+from ..gpu.ops import DeviceOps
+from ..gpu.staging import StagedChunks, StagingArenas
+from ..gpu.streams import NeedsFallback
+from .base import Backend, all_equal_numpy
+
+logger = logging.getLogger("cuzarr.gpu")
+
+
+class DeviceBackend(Backend):
+    """A ``Backend`` whose batch hooks run on a device through ``self.ops``."""
+
+    def __init__(self, ops: DeviceOps):
+        self.ops = ops
+        self.xp = ops.xp
+        self._arenas = StagingArenas(ops)
+        self._plans: weakref.WeakKeyDictionary[Any, DevicePlan | str] = weakref.WeakKeyDictionary()
+        self._warned: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    # -- arrays -----------------------------------------------------------------------------
+    def supports_dtype(self, dtype: np.dtype) -> bool:
+        """Whether arrays of ``dtype`` live on the device (others stay NumPy, e.g. strings, objects)."""
+        return not np.dtype(dtype).hasobject
+
+    def empty(self, shape: tuple[int, ...], dtype: np.dtype, order: str = "C") -> Any:
+        xp = self.xp if self.supports_dtype(dtype) else np
+        return xp.empty(shape, dtype=dtype, order=order)
+
+    def full(self, shape: tuple[int, ...], fill_value: Any, dtype: np.dtype, order: str = "C") -> Any:
+        if not self.supports_dtype(dtype):
+            return np.full(shape, fill_value, dtype=dtype, order=order)
+        out = self.xp.empty(shape, dtype=dtype, order=order)
+        out[...] = np.asarray(fill_value, dtype=dtype) if self.xp is np else fill_value
+        return out
+
+    def is_backend_array(self, value: Any) -> bool:
+        return isinstance(value, self.xp.ndarray)
+
+    def all_equal(self, array: Any, value: Any) -> bool:
+        if isinstance(array, np.ndarray):
+            return all_equal_numpy(array, value)
+        return all_equal_numpy(self.to_host(array), value)
+
+    # -- the batched chunk path ---------------------------------------------------------------
+    def fetch(self, store: Any, keys: Sequence[str]) -> StagedChunks:
+        """Compressed chunks in one staging arena (parallel ``preadv`` for local files)."""
+        path_of = getattr(store, "path_of", None)
+        if path_of is not None and type(store).__name__ == "LocalStore":
+            return self._arenas.read_files([path_of(k) for k in keys])
+        return self._arenas.stage(store.get_many(keys))
+
+    def _plan(self, codecs: Any) -> DevicePlan | str:
+        try:
+            plan = self._plans.get(codecs)
+        except TypeError:
+            return plan_chain(codecs)
+        if plan is None:
+            plan = plan_chain(codecs)
+            self._plans[codecs] = plan
+        return plan
+
+    def _warn_fallback(self, codecs: Any, reason: str, action: str) -> None:
+        try:
+            if codecs in self._warned:
+                return
+            self._warned.add(codecs)
+        except TypeError:
+            pass
+        logger.warning("%s on the CPU for %r: no device implementation of %s", action, codecs, reason)
+
+    def decode_chunks(
+        self, codecs: Any, encoded: Sequence[Any], *, keys: Sequence[str], outs: Sequence[Any] | None = None
+    ) -> list[Any]:
+        spec = codecs.spec
+        if not self.supports_dtype(spec.dtype):
+            return codecs.decode_batch(list(encoded), keys=keys, outs=outs)
+        if len(keys) != len(encoded) or (outs is not None and len(outs) != len(encoded)):
+            raise ValueError(f"got {len(encoded)} chunks, {len(keys)} keys and {len(outs or [])} outs")
+        targets = list(outs) if outs is not None else [None] * len(encoded)
+        for out in targets:
+            if out is not None and tuple(out.shape) != tuple(spec.shape):
+                raise ValueError(f"out must have the chunk shape {spec.shape}, got {out.shape}")
+        staged = encoded if isinstance(encoded, StagedChunks) else self._arenas.stage(encoded)
+        plan = self._plan(codecs)
+        with self.ops.scope():
+            if isinstance(plan, DevicePlan):
+                try:
+                    return device_decode.decode_batch(self.ops, plan, staged, targets, keys)
+                except NeedsFallback as exc:
+                    plan = str(exc)
+            self._warn_fallback(codecs, plan, "decoding")
+            return device_decode.decode_on_cpu(self.ops, codecs, staged, targets, keys)
+
+    def encode_chunks(self, codecs: Any, chunks: Sequence[Any], *, keys: Sequence[str]) -> list[Any]:
+        spec = codecs.spec
+        if not self.supports_dtype(spec.dtype):
+            return codecs.encode_batch([self.to_host(c) for c in chunks], keys=keys)
+        if len(keys) != len(chunks):
+            raise ValueError(f"got {len(chunks)} chunks and {len(keys)} keys")
+        for key, chunk in zip(keys, chunks):
+            if tuple(chunk.shape) != tuple(spec.shape):
+                raise ValueError(
+                    f"chunk {key!r} has shape {tuple(chunk.shape)}, expected {tuple(spec.shape)}"
+                )
+        plan = self._plan(codecs)
+        with self.ops.scope():
+            if isinstance(plan, DevicePlan) and plan.encode_reason is None:
+                return device_encode.encode_batch(self.ops, plan, chunks, keys)
+            reason = plan if isinstance(plan, str) else plan.encode_reason
+            self._warn_fallback(codecs, str(reason), "encoding")
+            shape_only = DevicePlan(
+                tuple(spec.shape), np.dtype(spec.dtype), tuple(range(len(spec.shape))), 0, (), None
+            )
+            return device_encode.encode_on_cpu(self.ops, codecs, shape_only, chunks, keys)
+
+    def scatter(
+        self,
+        out: Any,
+        chunks: Sequence[Any],
+        chunk_selections: Sequence[tuple],
+        out_selections: Sequence[tuple],
+    ) -> None:
+        """``out[out_sel] = chunk[chunk_sel]`` for the whole batch in one ``copy_strided`` launch."""
+        pairs = [(c[cs], out[os]) for c, cs, os in zip(chunks, chunk_selections, out_selections)]
+        device = all(
+            isinstance(s, self.xp.ndarray)
+            and isinstance(t, self.xp.ndarray)
+            and s.dtype == t.dtype
+            and s.shape == t.shape
+            and len(simplify_dims(s.shape, s.strides, t.strides)) <= MAX_DIMS
+            for s, t in pairs
+        )
+        if not device:
+            super().scatter(out, chunks, chunk_selections, out_selections)
+            return
+        with self.ops.scope():
+            device_decode.copy_into(self.ops, pairs)

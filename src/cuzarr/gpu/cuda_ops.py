@@ -1,0 +1,173 @@
+"""``CudaOps``: ``DeviceOps`` on CuPy, ``cupy.RawModule`` kernels from ``kernels/*.cu`` and nvCOMP.
+
+Thin on purpose: every decision lives in the shared code that the emulated backend tests.
+CuPy and nvCOMP are imported when a ``CudaOps`` is made, never at module import.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import descriptors as d
+from .ops import DeviceOps
+
+_KERNEL_FILES = {
+    "batch_memcpy": "scatter.cu",
+    "copy_strided": "scatter.cu",
+    "byte_unshuffle": "shuffle.cu",
+    "byte_shuffle": "shuffle.cu",
+    "bit_unshuffle": "bitshuffle.cu",
+    "bit_shuffle": "bitshuffle.cu",
+    "byteswap": "byteswap.cu",
+    "checksum_batch": "checksum.cu",
+}
+#: Column of each kernel's table that bounds the work per descriptor (sizes the x grid).
+_WORK = {"batch_memcpy": "nbytes", "copy_strided": "nelems", "byteswap": "nitems"}
+_NVCOMP_NAMES = {"lz4": "lz4", "zstd": "zstd", "deflate": "deflate"}
+
+
+def kernel_dir() -> Path:
+    """Where the ``.cu`` sources are: ``$CUZARR_KERNELS``, the repository's ``kernels/``, or package data."""
+    here = Path(__file__).resolve()
+    for candidate in (os.environ.get("CUZARR_KERNELS"), here.parents[3] / "kernels", here.parent / "kernels"):
+        if candidate and (Path(candidate) / "scatter.cu").is_file():
+            return Path(candidate)
+    raise RuntimeError(
+        "cannot find the cuzarr CUDA kernel sources (set CUZARR_KERNELS to the kernels/ folder)"
+    )
+
+
+class CudaOps(DeviceOps):
+    name = "cuda"
+
+    def __init__(self) -> None:
+        try:
+            import cupy
+            from nvidia import nvcomp
+        except ImportError as exc:
+            raise RuntimeError(
+                f"device='cuda' needs CuPy and nvCOMP: pip install 'cuzarr[gpu]' ({exc})"
+            ) from exc
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            raise RuntimeError("device='cuda' needs a CUDA GPU, and none is visible")
+        self.xp = cupy
+        self._cupy, self._nvcomp = cupy, nvcomp
+        self._modules: dict[str, Any] = {}
+        self._codecs: dict[str, Any] = {}
+
+    # -- memory ---------------------------------------------------------------------------------
+    def empty(self, nbytes: int) -> Any:
+        return self._cupy.empty(nbytes, dtype=self._cupy.uint8)
+
+    def host_empty(self, nbytes: int) -> np.ndarray:
+        memory = self._cupy.cuda.alloc_pinned_memory(max(nbytes, 1))
+        return np.frombuffer(memory, np.uint8, nbytes)  # the array keeps the pinned block alive
+
+    def address(self, array: Any) -> int:
+        return int(array.data.ptr)
+
+    def scope(self) -> AbstractContextManager[Any]:
+        return contextlib.nullcontext()
+
+    def to_device(self, host: np.ndarray, out: Any) -> None:
+        if host.size:
+            out.set(host)
+
+    def to_host(self, device: Any, out: np.ndarray) -> None:
+        if out.size:
+            device.get(out=out)
+        self.synchronize()
+
+    def synchronize(self) -> None:
+        self._cupy.cuda.get_current_stream().synchronize()
+
+    def _wrap(self, address: int, nbytes: int) -> Any:
+        cp = self._cupy
+        memory = cp.cuda.UnownedMemory(int(address), int(nbytes), None)
+        return cp.ndarray((int(nbytes),), cp.uint8, cp.cuda.MemoryPointer(memory, 0))
+
+    # -- kernels ------------------------------------------------------------------------------------
+    def _function(self, name: str) -> Any:
+        source = _KERNEL_FILES[name]
+        module = self._modules.get(source)
+        if module is None:
+            code = (kernel_dir() / source).read_text()
+            module = self._cupy.RawModule(code=code, options=("-std=c++17",))
+            self._modules[source] = module
+        return module.get_function(name)
+
+    def _table(self, table: np.ndarray) -> Any:
+        return self._cupy.asarray(np.ascontiguousarray(table).view(np.uint8))
+
+    def launch(self, kernel: str, table: np.ndarray) -> None:
+        if not len(table):
+            return
+        work = int(table[_WORK.get(kernel, "nbytes")].max())
+        grid, block = d.launch_grid(len(table), work)
+        self._function(kernel)(grid, block, (self._table(table), np.int64(len(table))))
+
+    def checksum(self, table: np.ndarray, kind: int) -> tuple[np.ndarray, np.ndarray]:
+        cp, n = self._cupy, len(table)
+        if not n:
+            return np.zeros(0, np.uint32), np.zeros(0, np.uint8)
+        values, ok = cp.zeros(n, cp.uint32), cp.zeros(n, cp.uint8)
+        fn = self._function("checksum_batch")
+        fn(
+            (min(n, 65535),),
+            (d.CHECKSUM_THREADS,),
+            (self._table(table), np.int64(n), np.int32(kind), values, ok),
+        )
+        return values.get(), ok.get()
+
+    # -- nvCOMP ---------------------------------------------------------------------------------------
+    def _codec(self, codec: str) -> Any:
+        if codec not in self._codecs:
+            nv = self._nvcomp
+            self._codecs[codec] = nv.Codec(
+                algorithm=_NVCOMP_NAMES[codec], bitstream_kind=nv.BitstreamKind.RAW
+            )
+        return self._codecs[codec]
+
+    def _decode(self, codec: str, rows: np.ndarray) -> list[int]:
+        nv, nvc = self._nvcomp, self._codec(codec)
+        src = nv.as_arrays([self._wrap(r["src"], r["src_size"]) for r in rows])
+        dst = nv.as_arrays([self._wrap(r["dst"], r["dst_size"]) for r in rows])
+        config = nvc.decompression_config(src)
+        decoded = nvc.decode(src, out=dst, decompression_config=config)
+        self.synchronize()
+        return [int(getattr(a, "buffer_size", r["dst_size"])) for a, r in zip(decoded or dst, rows)]
+
+    def decompress_streams(self, codec: str, table: np.ndarray) -> np.ndarray:
+        try:
+            return np.asarray(self._decode(codec, table), np.int64)
+        except Exception:
+            sizes = np.full(len(table), -1, np.int64)  # find the bad stream(s): only on the error path
+            for i in range(len(table)):
+                with contextlib.suppress(Exception):
+                    sizes[i] = self._decode(codec, table[i : i + 1])[0]
+            return sizes
+
+    def compress_streams(self, codec: str, table: np.ndarray, level: int) -> np.ndarray:
+        nv, nvc = self._nvcomp, self._codec(codec)
+        encoded = nvc.encode(nv.as_arrays([self._wrap(r["src"], r["src_size"]) for r in table]))
+        sizes = np.array([int(a.buffer_size) for a in encoded], np.int64)
+        pieces = [self._cupy.asarray(a).view(self._cupy.uint8).reshape(-1) for a in encoded]
+        fits = sizes <= table["dst_size"]
+        copy = d.table(
+            d.COPY,
+            src=[self.address(p) for p, f in zip(pieces, fits) if f],
+            dst=table["dst"][fits],
+            nbytes=sizes[fits],
+        )
+        self.launch("batch_memcpy", copy)
+        self.synchronize()
+        return np.where(fits, sizes, -1)
+
+    def alignment(self, codec: str) -> tuple[int, int]:
+        return (8, 8) if codec in ("lz4", "zstd", "deflate") else (1, 1)

@@ -1,0 +1,101 @@
+"""``DeviceOps``: the few device primitives the shared GPU logic needs, nothing more.
+
+``DeviceBackend`` and the batch steps in ``gpu/`` are written once against this interface. The
+emulated ops run NumPy and the reference kernels; the CUDA ops run CuPy, ``cupy.RawModule``
+kernels and nvCOMP. Everything is batched: a method call is one launch (or one library call).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
+from typing import Any
+
+import numpy as np
+
+from . import descriptors as d
+
+#: Kernels launched through ``DeviceOps.launch`` and the table dtype each takes.
+KERNEL_TABLES = {
+    "batch_memcpy": d.COPY,
+    "copy_strided": d.STRIDED,
+    "byte_unshuffle": d.BLOCK,
+    "byte_shuffle": d.BLOCK,
+    "bit_unshuffle": d.BLOCK,
+    "bit_shuffle": d.BLOCK,
+    "byteswap": d.SWAP,
+}
+
+ARENA_ALIGN = 256
+
+
+def align(n: int | np.ndarray, to: int = ARENA_ALIGN) -> Any:
+    """``n`` rounded up to a multiple of ``to``."""
+    return -(-n // to) * to
+
+
+class DeviceOps(ABC):
+    """Memory, copies, kernels and batch (de)compression on one device."""
+
+    #: The array module of device arrays (``numpy`` or ``cupy``).
+    xp: Any
+    name: str = "abstract"
+
+    # -- memory -------------------------------------------------------------------------------
+    @abstractmethod
+    def empty(self, nbytes: int) -> Any:
+        """A flat uint8 device buffer of ``nbytes`` (256-byte aligned)."""
+
+    @abstractmethod
+    def host_empty(self, nbytes: int) -> np.ndarray:
+        """A flat uint8 host buffer for staging (pinned on CUDA)."""
+
+    @abstractmethod
+    def address(self, array: Any) -> int:
+        """Device address of ``array``'s first element (registers it for bounds checks when emulated)."""
+
+    @abstractmethod
+    def scope(self) -> AbstractContextManager[Any]:
+        """Bracket one backend call (the emulated address space forgets its registrations after it)."""
+
+    @abstractmethod
+    def to_device(self, host: np.ndarray, out: Any) -> None:
+        """Copy a flat uint8 host buffer into the device buffer ``out`` (same size); may be async."""
+
+    @abstractmethod
+    def to_host(self, device: Any, out: np.ndarray) -> None:
+        """Copy a flat uint8 device buffer into ``out``; complete on return."""
+
+    @abstractmethod
+    def synchronize(self) -> None:
+        """Wait for all queued device work."""
+
+    # -- kernels --------------------------------------------------------------------------------
+    @abstractmethod
+    def launch(self, kernel: str, table: np.ndarray) -> None:
+        """Run ``kernel`` (a ``KERNEL_TABLES`` name) over every row of ``table`` in one launch."""
+
+    @abstractmethod
+    def checksum(self, table: np.ndarray, kind: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(values, ok)`` on the host for a ``CHECKSUM`` table (one launch, one small copy back)."""
+
+    # -- batch codecs ---------------------------------------------------------------------------
+    @abstractmethod
+    def decompress_streams(self, codec: str, table: np.ndarray) -> np.ndarray:
+        """Decode every ``STREAM`` row with ``codec`` ('lz4', 'zstd', 'deflate'); decoded sizes, -1 on failure."""
+
+    @abstractmethod
+    def compress_streams(self, codec: str, table: np.ndarray, level: int) -> np.ndarray:
+        """Encode every ``STREAM`` row (``dst_size`` is the room available); compressed sizes."""
+
+    def can_compress(self, codec: str) -> bool:
+        """Whether ``compress_streams`` supports ``codec``."""
+        return codec in ("lz4", "zstd", "deflate")
+
+    def max_compressed_size(self, codec: str, nbytes: int) -> int:
+        """Worst-case compressed size of ``nbytes`` with ``codec`` (room to reserve per chunk)."""
+        return nbytes + nbytes // 128 + 1024
+
+    def alignment(self, codec: str) -> tuple[int, int]:
+        """Required alignment of ``(input, output)`` addresses for ``codec`` streams."""
+        return 1, 1
