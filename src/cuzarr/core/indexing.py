@@ -118,8 +118,12 @@ def _expand_ellipsis(selection: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
 
 def normalize_basic_selection(selection: Any, shape: tuple[int, ...]) -> BasicSelection:
     """Validate ``selection`` against ``shape`` and normalise it (IndexError when invalid)."""
+    return _normalize(selection, shape, allow_arrays=False)
+
+
+def _normalize(selection: Any, shape: tuple[int, ...], *, allow_arrays: bool) -> BasicSelection:
     items = _expand_ellipsis(selection, shape)
-    dims = []
+    dims: list[DimSelection | ArrayDimSelection] = []
     for axis, (item, length) in enumerate(zip(items, shape)):
         if _is_integer(item):
             dims.append(_int_dim(item, length, axis))
@@ -127,6 +131,13 @@ def normalize_basic_selection(selection: Any, shape: tuple[int, ...]) -> BasicSe
             dims.append(_slice_dim(item, length, axis))
         elif isinstance(item, np.ndarray) and item.ndim == 0 and item.dtype.kind in "iu":
             dims.append(_int_dim(int(item), length, axis))
+        elif allow_arrays and (is_integer_array(item) or is_bool_array(item)):
+            dims.append(array_dim(item, length, axis))
+        elif allow_arrays:
+            raise IndexError(
+                f"unsupported orthogonal selection item {item!r} for axis {axis}: expected an integer, "
+                "a slice, or an integer or boolean array"
+            )
         else:
             raise IndexError(
                 f"unsupported selection item {item!r} for axis {axis}: basic selections take "
@@ -195,23 +206,7 @@ def wrap_indices(array: Any, length: int, axis: int) -> np.ndarray:
 
 def normalize_orthogonal_selection(selection: Any, shape: tuple[int, ...]) -> BasicSelection:
     """Ints, slices, integer arrays and boolean arrays, each applied to its own axis."""
-    items = _expand_ellipsis(selection, shape)
-    dims: list[DimSelection | ArrayDimSelection] = []
-    for axis, (item, length) in enumerate(zip(items, shape)):
-        if _is_integer(item):
-            dims.append(_int_dim(item, length, axis))
-        elif isinstance(item, slice):
-            dims.append(_slice_dim(item, length, axis))
-        elif isinstance(item, np.ndarray) and item.ndim == 0 and item.dtype.kind in "iu":
-            dims.append(_int_dim(int(item), length, axis))
-        elif is_integer_array(item) or is_bool_array(item):
-            dims.append(array_dim(item, length, axis))
-        else:
-            raise IndexError(
-                f"unsupported orthogonal selection item {item!r} for axis {axis}: expected an integer, "
-                "a slice, or an integer or boolean array"
-            )
-    return BasicSelection(tuple(dims), tuple(shape))
+    return _normalize(selection, shape, allow_arrays=True)
 
 
 def block_selection_to_basic(selection: Any, shape: tuple[int, ...], chunks: tuple[int, ...]) -> tuple:
