@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from harness import smooth_field
 
 import cuzarr
 from cuzarr.codecs import BloscCodec, ZstdCodec
@@ -33,14 +34,6 @@ CODECS = {
     "zstd": lambda: ZstdCodec(level=1),
     "blosc-lz4-shuffle": lambda: BloscCodec(cname="lz4", clevel=5, shuffle="shuffle"),
 }
-
-
-def smooth_field(n: int) -> np.ndarray:
-    """A float32 field that compresses like real data: a smooth wave plus quantised noise."""
-    x = np.linspace(0, 8 * np.pi, n, dtype=np.float32)
-    field = np.sin(x)[:, None] * np.cos(x)[None, :]
-    field += np.random.default_rng(0).normal(0, 0.01, size=(n, n)).astype(np.float32)
-    return np.round(field, 3).astype(np.float32)
 
 
 def synchronize(device: str) -> None:

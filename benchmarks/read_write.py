@@ -10,79 +10,23 @@ Question answered: how fast does each library write and read a whole 256 MiB flo
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import shutil
 import tempfile
-import time
-from collections.abc import Callable
-from datetime import UTC, datetime
-from importlib.metadata import version as _version
 from typing import Any
 
 import numpy as np
+from harness import best_of, save_record, smooth_field, zarr_api_write
 
 import cuzarr
 
 
-def smooth_field(n: int) -> np.ndarray:
-    """A float32 field that compresses like real data (~2-3x with zstd), not like noise or zeros."""
-    x = np.linspace(0, 8 * np.pi, n, dtype=np.float32)
-    field = np.sin(x)[:, None] * np.cos(x)[None, :]
-    rng = np.random.default_rng(0)
-    field += rng.normal(0, 0.01, size=(n, n)).astype(np.float32)
-    return np.round(field, 3).astype(np.float32)
-
-
-def best_of(repeat: int, function: Callable[[], Any]) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def bench_cuzarr(path: str, data: np.ndarray, chunk: int, repeat: int) -> dict[str, float]:
-    def write() -> None:
-        z = cuzarr.create_array(
-            store=path,
-            shape=data.shape,
-            chunks=(chunk, chunk),
-            dtype=data.dtype,
-            overwrite=True,
-            compressors=cuzarr.codecs.ZstdCodec(level=0),
-        )
-        z[...] = data
-
-    write_s = best_of(repeat, write)
-    z = cuzarr.open_array(path, mode="r")
-    result = z[...]
-    assert np.array_equal(result, data)
-    read_s = best_of(repeat, lambda: z[...])
-    return {"write_s": write_s, "read_s": read_s}
-
-
-def bench_zarr_python(path: str, read_path: str, data: np.ndarray, chunk: int, repeat: int):
-    import zarr
-
-    def write() -> None:
-        z = zarr.create_array(
-            store=path,
-            shape=data.shape,
-            chunks=(chunk, chunk),
-            dtype=data.dtype,
-            overwrite=True,
-            compressors=zarr.codecs.ZstdCodec(level=0),
-        )
-        z[...] = data
-
-    write_s = best_of(repeat, write)
-    z = zarr.open_array(read_path, mode="r")
+def bench_zarr_api(lib: Any, path: str, read_path: str, data: np.ndarray, chunk: int, repeat: int):
+    """cuzarr and zarr-python share the API, so one function times both."""
+    write_s = best_of(repeat, zarr_api_write(lib, path, data, chunks=(chunk, chunk)))
+    z = lib.open_array(read_path, mode="r")
     assert np.array_equal(z[...], data)
-    read_s = best_of(repeat, lambda: z[...])
-    return {"write_s": write_s, "read_s": read_s, "version": zarr.__version__}
+    return {"write_s": write_s, "read_s": best_of(repeat, lambda: z[...])}
 
 
 def bench_tensorstore(path: str, read_path: str, data: np.ndarray, chunk: int, repeat: int):
@@ -112,8 +56,7 @@ def bench_tensorstore(path: str, read_path: str, data: np.ndarray, chunk: int, r
         context=ts.Context({"cache_pool": {"total_bytes_limit": 0}}),
     ).result()
     assert np.array_equal(reader.read().result(), data)
-    read_s = best_of(repeat, lambda: reader.read().result())
-    return {"write_s": write_s, "read_s": read_s, "version": _version("tensorstore")}
+    return {"write_s": write_s, "read_s": best_of(repeat, lambda: reader.read().result())}
 
 
 def main() -> None:
@@ -127,17 +70,24 @@ def main() -> None:
     data = smooth_field(args.size)
     gb = data.nbytes / 1e9
     root = tempfile.mkdtemp(prefix="cuzarr-bench-")
+    results: dict[str, dict[str, Any]] = {}
     try:
-        results: dict[str, dict[str, Any]] = {}
         ours = os.path.join(root, "cuzarr.zarr")
-        results["cuzarr"] = bench_cuzarr(ours, data, args.chunk, args.repeat)
-        for name, function in (("zarr-python", bench_zarr_python), ("tensorstore", bench_tensorstore)):
-            try:
-                results[name] = function(
-                    os.path.join(root, f"{name}.zarr"), ours, data, args.chunk, args.repeat
-                )
-            except ImportError as exc:
-                print(f"skipping {name}: {exc}")
+        results["cuzarr"] = bench_zarr_api(cuzarr, ours, ours, data, args.chunk, args.repeat)
+        try:
+            import zarr
+
+            results["zarr-python"] = bench_zarr_api(
+                zarr, os.path.join(root, "z.zarr"), ours, data, args.chunk, args.repeat
+            )
+        except ImportError as exc:
+            print(f"skipping zarr-python: {exc}")
+        try:
+            results["tensorstore"] = bench_tensorstore(
+                os.path.join(root, "t.zarr"), ours, data, args.chunk, args.repeat
+            )
+        except ImportError as exc:
+            print(f"skipping tensorstore: {exc}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -153,30 +103,24 @@ def main() -> None:
     for name, r in results.items():
         if name != "cuzarr":
             ratios[name] = {
-                "write": results["cuzarr"]["write_gbps"] / r["write_gbps"],
-                "read": results["cuzarr"]["read_gbps"] / r["read_gbps"],
+                key: results["cuzarr"][f"{key}_gbps"] / r[f"{key}_gbps"] for key in ("write", "read")
             }
             print(f"cuzarr / {name}: write {ratios[name]['write']:.2f}x, read {ratios[name]['read']:.2f}x")
     if args.json:
-        record = {
-            "benchmark": "read_write",
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {
-                "platform": platform.platform(),
-                "cpus": os.cpu_count(),
-                "python": platform.python_version(),
+        save_record(
+            args.json,
+            "read_write",
+            {
+                "array": {
+                    "shape": list(data.shape),
+                    "dtype": "float32",
+                    "chunks": [args.chunk] * 2,
+                    "codec": "zstd(0)",
+                },
+                "results": results,
+                "ratios": ratios,
             },
-            "array": {
-                "shape": list(data.shape),
-                "dtype": "float32",
-                "chunks": [args.chunk] * 2,
-                "codec": "zstd(0)",
-            },
-            "results": results,
-            "ratios": ratios,
-        }
-        with open(args.json, "w") as f:
-            json.dump(record, f, indent=2)
+        )
 
 
 if __name__ == "__main__":

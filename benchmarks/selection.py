@@ -9,17 +9,15 @@ page cache. The array is 4000x2500 float32 in 1000 chunks of 100x100 (zstd).
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from harness import save_record
 
 import cuzarr
 
@@ -100,19 +98,7 @@ def main() -> None:
             row += f"{ratios[name]:>9.1f}x"
         print(row)
     if args.json:
-        record = {
-            "benchmark": "selection",
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {
-                "platform": platform.platform(),
-                "cpus": os.cpu_count(),
-                "python": platform.python_version(),
-            },
-            "seconds": results,
-            "speedup_vs_zarr_python": ratios,
-        }
-        with open(args.json, "w") as f:
-            json.dump(record, f, indent=2)
+        save_record(args.json, "selection", {"seconds": results, "speedup_vs_zarr_python": ratios})
 
 
 if __name__ == "__main__":
