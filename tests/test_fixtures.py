@@ -25,12 +25,8 @@ expected = _data["expected"]
 fill_from_json = _data["fill_from_json"]
 
 # manifest feature -> why cuzarr cannot read it yet (the case is a strict xfail until it can)
-UNSUPPORTED = {
-    "codec:sharding_indexed": (
-        "cuzarr has no sharding_indexed codec yet: opening raises UnknownCodecError "
-        "(unknown codec 'sharding_indexed')"
-    ),
-}
+# feature -> why cuzarr cannot read it yet (those cases become strict xfails); empty: all supported
+UNSUPPORTED: dict[str, str] = {}
 
 
 def _manifests() -> list[tuple[Path, dict[str, Any]]]:

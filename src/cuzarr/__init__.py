@@ -1,6 +1,6 @@
-"""cuzarr: Zarr v3/v2 arrays, NumPy on CPU and CuPy on GPU, with zarr-python 3's API.
+"""cuzarr: Zarr v3/v2 arrays and groups, NumPy on CPU and CuPy on GPU, with zarr-python 3's API.
 
-``import cuzarr as zarr`` runs ordinary zarr-python 3 array code.
+``import cuzarr as zarr`` runs ordinary zarr-python 3 code.
 """
 
 from __future__ import annotations
@@ -8,13 +8,19 @@ from __future__ import annotations
 from . import buffer, codecs, errors, storage
 from .api import (
     array,
+    consolidate_metadata,
     create,
     create_array,
+    create_group,
     empty,
     full,
+    group,
     ones,
     open,
     open_array,
+    open_consolidated,
+    open_group,
+    tree,
     zeros,
 )
 from .config import config
@@ -27,13 +33,31 @@ from .convenience import (
     open_like,
     save,
     save_array,
+    save_group,
     zeros_like,
 )
 from .core.array import Array
+from .core.copy import CopyError, copy, copy_all, copy_store
+from .core.group import Group
+from .core.sync import ProcessSynchronizer, ThreadSynchronizer
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CopyError",
+    "Group",
+    "ProcessSynchronizer",
+    "ThreadSynchronizer",
+    "consolidate_metadata",
+    "copy",
+    "copy_all",
+    "copy_store",
+    "create_group",
+    "group",
+    "open_consolidated",
+    "open_group",
+    "save_group",
+    "tree",
     "empty_like",
     "from_array",
     "full_like",

@@ -1,7 +1,7 @@
 """Top-level functions with zarr-python 3's names: create_array, open_array, zeros, ...
 
 They resolve a store-like value, decide whether to create or open according to ``mode``, and
-return an ``Array``. All logic about arrays lives in ``core``; this module only wires.
+return an ``Array`` or a ``Group``. All logic about nodes lives in ``core``; this module only wires.
 """
 
 from __future__ import annotations
@@ -10,20 +10,20 @@ from typing import Any
 
 import numpy as np
 
-from .config import config as global_config
 from .core.array import Array
-from .core.creation import AUTO, build_metadata
-from .core.metadata_io import existing_node_keys, read_node_metadata, write_array_metadata
+from .core.creation import AUTO
+from .core.group import Group
+from .core.hierarchy import consolidate, is_group, read_node_and_consolidated
+from .core.metadata_io import read_node_metadata
+from .core.nodes import array_config, create_array_node
 from .errors import (
-    ContainsArrayError,
-    ContainsGroupError,
+    ArrayNotFoundError,
+    GroupNotFoundError,
     NodeNotFoundError,
     NodeTypeValidationError,
-    ReadOnlyError,
 )
 from .metadata import ArrayMetadataV2, ArrayMetadataV3
 from .storage import make_store
-from .storage.base import Store
 
 _MODES = ("r", "r+", "a", "w", "w-")
 
@@ -32,37 +32,6 @@ def _check_mode(mode: str) -> str:
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
     return mode
-
-
-def _array_config(config: Any, write_empty_chunks: bool | None) -> bool | None:
-    """``write_empty_chunks`` from ``config=`` ({'write_empty_chunks': ...}) or the legacy kwarg."""
-    if config is None:
-        return write_empty_chunks
-    if isinstance(config, dict):
-        unknown = set(config) - {"write_empty_chunks", "order", "read_missing_chunks"}
-        if unknown:
-            raise ValueError(f"unknown array config keys {sorted(unknown)}")
-        return config.get("write_empty_chunks", write_empty_chunks)
-    return getattr(config, "write_empty_chunks", write_empty_chunks)
-
-
-def _prepare_path(store: Store, path: str, overwrite: bool) -> None:
-    """Refuse to create over an existing node unless ``overwrite``; then clear the path."""
-    existing = existing_node_keys(store, path)
-    if existing and not overwrite:
-        kind = ContainsGroupError if any(k.endswith((".zgroup",)) for k in existing) else ContainsArrayError
-        if kind is ContainsArrayError and _is_group(store, path):
-            kind = ContainsGroupError
-        raise kind(f"a node already exists at path '{path}' in {store!r}; pass overwrite=True to replace it")
-    if overwrite:
-        store.delete_prefix(f"{path}/" if path else "")
-
-
-def _is_group(store: Store, path: str) -> bool:
-    try:
-        return read_node_metadata(store, path).node_type == "group"
-    except NodeNotFoundError:
-        return False
 
 
 def create_array(
@@ -92,23 +61,18 @@ def create_array(
     codecs: Any = None,
     dimension_separator: str | None = None,
     write_empty_chunks: bool | None = None,
+    synchronizer: Any = None,
 ) -> Array:
-    """Create an array (Zarr v3 by default) and optionally write ``data`` into it."""
-    if shards is not None:
-        raise NotImplementedError("sharded arrays (shards=) are not supported by this cuzarr version yet")
-    if data is not None:
-        data = data if hasattr(data, "shape") and hasattr(data, "dtype") else np.asarray(data)
-        if shape is not None and tuple(shape) != tuple(data.shape):
-            raise ValueError(f"shape {tuple(shape)} does not match data of shape {tuple(data.shape)}")
-        shape = data.shape
-        dtype = dtype if dtype is not None else data.dtype
-    if shape is None:
-        raise TypeError("create_array() needs shape= (or data=)")
-    zarr_format = zarr_format or global_config.get("default_zarr_format")
-    metadata = build_metadata(
+    """Create an array (Zarr v3 by default), and any missing parent groups, optionally holding ``data``."""
+    resolved = make_store(store, mode="w" if overwrite else "a", storage_options=storage_options)
+    return create_array_node(
+        resolved,
+        name or "",
         shape=shape,
         dtype=dtype,
+        data=data,
         chunks=chunks,
+        shards=shards,
         filters=filters,
         compressors=compressors,
         compressor=compressor,
@@ -121,23 +85,13 @@ def create_array(
         chunk_key_encoding=chunk_key_encoding,
         dimension_separator=dimension_separator,
         dimension_names=dimension_names,
-    )
-    resolved = make_store(store, mode="w" if overwrite else "a", storage_options=storage_options)
-    if resolved.read_only:
-        raise ReadOnlyError(f"cannot create an array in read-only store {resolved!r}")
-    path = (name or "").strip("/")
-    _prepare_path(resolved, path, overwrite)
-    write_array_metadata(resolved, path, metadata)
-    array = Array(
-        resolved,
-        path,
-        metadata,
+        overwrite=overwrite,
+        config=config,
+        write_data=write_data,
         device=device,
-        write_empty_chunks=_array_config(config, write_empty_chunks),
+        write_empty_chunks=write_empty_chunks,
+        synchronizer=synchronizer,
     )
-    if data is not None and write_data:
-        array[...] = data
-    return array
 
 
 def create(
@@ -166,8 +120,8 @@ def create(
     **kwargs: Any,
 ) -> Array:
     """zarr-python's legacy constructor: ``compressor=``, ``path=``, ``mode=`` and friends."""
+    synchronizer = kwargs.pop("synchronizer", None)
     for ignored in (
-        "synchronizer",
         "chunk_store",
         "cache_metadata",
         "cache_attrs",
@@ -203,6 +157,7 @@ def create(
         dimension_separator=dimension_separator,
         write_empty_chunks=write_empty_chunks,
         device=device,
+        synchronizer=synchronizer,
     )
 
 
@@ -243,19 +198,20 @@ def open_array(
     device: str | None = None,
     config: Any = None,
     write_empty_chunks: bool | None = None,
+    synchronizer: Any = None,
     **kwargs: Any,
 ) -> Array:
     """Open an existing array; with mode 'a', 'w' or 'w-' and ``shape=``, create one."""
     _check_mode(mode)
     resolved = make_store(store, mode=mode, storage_options=storage_options)
     path = (path or "").strip("/")
-    write_empty = _array_config(config, write_empty_chunks)
+    write_empty = array_config(config, write_empty_chunks)
     if mode in ("r", "r+", "a"):
         try:
             metadata = read_node_metadata(resolved, path, zarr_format)
-        except NodeNotFoundError:
+        except NodeNotFoundError as exc:
             if mode != "a" or "shape" not in kwargs:
-                raise
+                raise ArrayNotFoundError(f"no array found at path '{path}' in {resolved!r}") from exc
         else:
             if not isinstance(metadata, (ArrayMetadataV2, ArrayMetadataV3)):
                 raise NodeTypeValidationError(
@@ -268,6 +224,7 @@ def open_array(
                 device=device,
                 read_only=mode == "r",
                 write_empty_chunks=write_empty,
+                synchronizer=synchronizer,
             )
     if "shape" not in kwargs:
         raise TypeError(f"open_array(mode={mode!r}) creates a new array and needs shape=")
@@ -279,6 +236,7 @@ def open_array(
         device=device,
         config=config,
         write_empty_chunks=write_empty_chunks,
+        synchronizer=synchronizer,
         **kwargs,
     )
 
@@ -286,13 +244,178 @@ def open_array(
 def open(  # noqa: A001 - zarr-python's name
     store: Any = None,
     *,
-    mode: str = "a",
+    mode: str | None = None,
     zarr_format: int | None = None,
     path: str | None = None,
     storage_options: dict[str, Any] | None = None,
     **kwargs: Any,
-) -> Array:
-    """Open the node at ``path``: an existing array, or a new one when ``shape=`` is given."""
-    return open_array(
-        store, mode=mode, zarr_format=zarr_format, path=path or "", storage_options=storage_options, **kwargs
+) -> Array | Group:
+    """Open the node at ``path``, array or group, whichever is there.
+
+    With ``shape=`` an array is opened or created (``open_array``); otherwise an existing array is
+    returned as an ``Array`` and anything else goes to ``open_group`` (which creates a group in
+    modes 'a', 'w' and 'w-'). ``mode`` defaults to 'r' for read-only stores, else 'a'.
+    """
+    if mode is None:
+        mode = "r" if getattr(store, "read_only", False) else "a"
+    _check_mode(mode)
+    path = (path or "").strip("/")
+    if "shape" in kwargs:
+        return open_array(
+            store, mode=mode, zarr_format=zarr_format, path=path, storage_options=storage_options, **kwargs
+        )
+    resolved = make_store(store, mode=mode, storage_options=storage_options)
+    if mode in ("r", "r+", "a"):
+        use_consolidated = kwargs.get("use_consolidated")
+        metadata, consolidated = read_node_and_consolidated(resolved, path, zarr_format, use_consolidated)
+        if metadata is not None and not is_group(metadata):
+            return Array(
+                resolved,
+                path,
+                metadata,  # type: ignore[arg-type]
+                device=kwargs.get("device"),
+                read_only=mode == "r",
+                write_empty_chunks=array_config(kwargs.get("config"), kwargs.get("write_empty_chunks")),
+                synchronizer=kwargs.get("synchronizer"),
+            )
+        if metadata is not None:
+            return Group(
+                resolved,
+                path,
+                metadata,  # type: ignore[arg-type]
+                consolidated=consolidated,
+                read_only=mode == "r",
+                synchronizer=kwargs.get("synchronizer"),
+                device=kwargs.get("device"),
+            )
+        if mode != "a":
+            raise GroupNotFoundError(f"no array or group found at path '{path}' in {resolved!r}")
+    return open_group(resolved, mode=mode, zarr_format=zarr_format, path=path, **kwargs)
+
+
+def open_group(
+    store: Any = None,
+    *,
+    mode: str = "a",
+    cache_attrs: Any = None,
+    synchronizer: Any = None,
+    path: str | None = None,
+    chunk_store: Any = None,
+    storage_options: dict[str, Any] | None = None,
+    zarr_format: int | None = None,
+    meta_array: Any = None,
+    attributes: dict[str, Any] | None = None,
+    use_consolidated: bool | str | None = None,
+    device: str | None = None,
+) -> Group:
+    """Open a group with file-like ``mode``: 'r'/'r+' must exist, 'a' opens or creates, 'w' replaces,
+    'w-' creates and fails if something exists.
+
+    ``use_consolidated``: None (default) uses consolidated metadata when the group has it (v3:
+    inside ``zarr.json``; v2: ``.zmetadata``), True requires it, False ignores it, and a str names
+    a v2 consolidated key other than ``.zmetadata``. Consolidated metadata is a snapshot: it does
+    not see nodes written after the last ``consolidate_metadata`` (see ``Group``).
+    ``cache_attrs``, ``chunk_store`` and ``meta_array`` are accepted for zarr 2 code and ignored.
+    """
+    _check_mode(mode)
+    resolved = make_store(store, mode=mode, storage_options=storage_options)
+    path = (path or "").strip("/")
+    if mode in ("r", "r+", "a"):
+        try:
+            return Group.open(
+                resolved,
+                zarr_format,
+                use_consolidated,
+                path=path,
+                read_only=mode == "r",
+                synchronizer=synchronizer,
+                device=device,
+            )
+        except GroupNotFoundError:
+            if mode != "a":
+                raise
+    return Group.from_store(
+        resolved,
+        path=path,
+        attributes=attributes,
+        zarr_format=zarr_format,
+        overwrite=mode == "w",
+        synchronizer=synchronizer,
+        device=device,
     )
+
+
+def group(
+    store: Any = None,
+    *,
+    overwrite: bool = False,
+    chunk_store: Any = None,
+    cache_attrs: Any = None,
+    synchronizer: Any = None,
+    path: str | None = None,
+    zarr_format: int | None = None,
+    meta_array: Any = None,
+    attributes: dict[str, Any] | None = None,
+    storage_options: dict[str, Any] | None = None,
+    device: str | None = None,
+) -> Group:
+    """Open or create a group (mode 'a'); ``overwrite=True`` replaces whatever is at ``path``."""
+    return open_group(
+        store,
+        mode="w" if overwrite else "a",
+        synchronizer=synchronizer,
+        path=path,
+        storage_options=storage_options,
+        zarr_format=zarr_format,
+        attributes=attributes,
+        device=device,
+    )
+
+
+def create_group(
+    store: Any,
+    *,
+    path: str | None = None,
+    zarr_format: int | None = None,
+    overwrite: bool = False,
+    attributes: dict[str, Any] | None = None,
+    storage_options: dict[str, Any] | None = None,
+) -> Group:
+    """Create a new group; ``ContainsGroupError``/``ContainsArrayError`` if a node exists (unless ``overwrite``)."""
+    resolved = make_store(store, mode="a", storage_options=storage_options)
+    path = (path or "").strip("/")
+    return Group.from_store(
+        resolved,
+        path=path,
+        attributes=attributes,
+        zarr_format=zarr_format,
+        overwrite=overwrite,
+    )
+
+
+def open_consolidated(*args: Any, use_consolidated: bool = True, **kwargs: Any) -> Group:
+    """``open_group`` that requires consolidated metadata (ValueError naming the document if absent)."""
+    if use_consolidated is not True:
+        raise TypeError("open_consolidated requires use_consolidated=True; use open_group to bypass it")
+    return open_group(*args, use_consolidated=True, **kwargs)
+
+
+def consolidate_metadata(store: Any, path: str | None = None, zarr_format: int | None = None) -> Group:
+    """Write the metadata of every node below the group at ``path`` into that group, so that opening
+    the hierarchy and walking all of it costs one metadata read.
+
+    v3: into the group's ``zarr.json`` (``consolidated_metadata``); v2: ``.zmetadata``; both as
+    zarr-python 3.1.6 writes them. The result is a snapshot: run this again after changing the
+    hierarchy, or readers using consolidated metadata will not see the changes.
+    """
+    if isinstance(store, Group):
+        store, path = store.store, path if path is not None else store.path
+    resolved = make_store(store, mode="a")
+    path = (path or "").strip("/")
+    metadata, consolidated = consolidate(resolved, path, zarr_format)
+    return Group(resolved, path, metadata, consolidated=consolidated)
+
+
+def tree(grp: Group, expand: bool | None = None, level: int | None = None) -> Any:
+    """zarr-python's deprecated ``zarr.tree(group)``: the same as ``group.tree()``."""
+    return grp.tree(expand=expand, level=level)

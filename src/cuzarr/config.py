@@ -17,8 +17,10 @@ _DEFAULTS: dict[str, Any] = {
     "device": "cpu",
     "write_empty_chunks": False,
     "read_missing_chunks": True,
-    "batch_bytes": 256 * 1024 * 1024,
+    "batch_bytes": 64 * 1024 * 1024,  # decoded bytes per batch: bounds memory beyond the output
     "json_indent": 2,
+    "sharding_coalesce_max_gap_bytes": 1 << 20,
+    "sharding_coalesce_max_bytes": 16 << 20,
     "auto_chunk_min_bytes": 1024 * 1024,
     "auto_chunk_max_bytes": 4 * 1024 * 1024,
 }

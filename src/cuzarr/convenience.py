@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
-from .api import AUTO, create, create_array, open_array
+from .api import AUTO, create, create_array, open_array, open_group
+from .api import open as open_node
 from .config import config
 from .core.array import Array
+from .core.group import Group
 
 KEEP = "keep"
 
@@ -165,8 +168,37 @@ def save_array(
 
 
 def load(store: Any, path: str | None = None, zarr_format: int | None = None) -> Any:
-    """The whole array at ``path`` as a NumPy (or device) array."""
-    return open_array(store, mode="r", path=path or "", zarr_format=zarr_format)[...]
+    """The array at ``path`` as a NumPy (or device) array; for a group, a read-only mapping of its
+    arrays' names to their data, each read only when looked up (zarr-python 2's ``LazyLoader``)."""
+    node = open_node(store, mode="r", path=path, zarr_format=zarr_format)
+    if isinstance(node, Group):
+        return LazyLoader(node)
+    return node[...]
+
+
+class LazyLoader(Mapping[str, Any]):
+    """The arrays of a group, loaded into memory on access."""
+
+    def __init__(self, group: Group):
+        self._group = group
+
+    def __getitem__(self, key: str) -> Any:
+        node = self._group[key]
+        if not isinstance(node, Array):
+            raise KeyError(f"'{key}' in group '{self._group.name}' is a group, not an array")
+        return node[...]
+
+    def __iter__(self) -> Iterator[str]:
+        return self._group.array_keys()
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self._group.array_keys())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and isinstance(self._group.get(key), Array)
+
+    def __repr__(self) -> str:
+        return f"<LazyLoader: {', '.join(self)}>"
 
 
 def save(
@@ -177,11 +209,32 @@ def save(
     storage_options: dict[str, Any] | None = None,
     **kwargs: Any,
 ) -> None:
-    """``save(store, arr)`` writes one array; several arrays need a group (not in this cuzarr version)."""
+    """``save(store, arr)`` writes one array; several (``save(store, a, b, name=c)``) write a group
+    holding ``arr_0``, ``arr_1`` and ``name``."""
+    if not args and not kwargs:
+        raise ValueError("save() needs at least one array")
     if len(args) == 1 and not kwargs:
         save_array(store, args[0], zarr_format=zarr_format, path=path, storage_options=storage_options)
         return
-    raise NotImplementedError(
-        "saving several arrays at once writes a group; cuzarr groups are not implemented yet - "
-        "call save_array once per array with path="
-    )
+    save_group(store, *args, zarr_format=zarr_format, path=path, storage_options=storage_options, **kwargs)
+
+
+def save_group(
+    store: Any,
+    *args: Any,
+    zarr_format: int | None = None,
+    path: str | None = None,
+    storage_options: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> None:
+    """Replace whatever is at ``path`` by a group of arrays: positional ones as ``arr_0``, ``arr_1``...,
+    keyword ones under their names."""
+    if not args and not kwargs:
+        raise ValueError("save_group() needs at least one array")
+    arrays = {f"arr_{i}": a for i, a in enumerate(args)} | kwargs
+    for name, value in arrays.items():
+        if not (hasattr(value, "shape") and hasattr(value, "dtype")):
+            raise TypeError(f"save_group(): {name!r} must be a NumPy-like array, got {type(value).__name__}")
+    group = open_group(store, mode="w", path=path, zarr_format=zarr_format, storage_options=storage_options)
+    for name, value in arrays.items():
+        group.create_array(name, data=value, overwrite=True)

@@ -121,7 +121,9 @@ def test_save_and_load(tmp_path):
     data = np.arange(12).reshape(3, 4)
     cuzarr.save(str(tmp_path / "s.zarr"), data)
     np.testing.assert_array_equal(cuzarr.load(str(tmp_path / "s.zarr")), data)
-    cuzarr.save_array(str(tmp_path / "s.zarr"), data * 2, path="x", zarr_format=2)
-    np.testing.assert_array_equal(cuzarr.load(str(tmp_path / "s.zarr"), path="x"), data * 2)
-    with pytest.raises(NotImplementedError, match="group"):
-        cuzarr.save(str(tmp_path / "g.zarr"), data, data)
+    cuzarr.save_array(str(tmp_path / "s2.zarr"), data * 2, path="x", zarr_format=2)
+    np.testing.assert_array_equal(cuzarr.load(str(tmp_path / "s2.zarr"), path="x"), data * 2)
+    cuzarr.save(str(tmp_path / "g.zarr"), data, b=data * 3)  # several arrays: a group
+    loaded = cuzarr.load(str(tmp_path / "g.zarr"))
+    assert sorted(loaded) == ["arr_0", "b"]
+    np.testing.assert_array_equal(loaded["b"], data * 3)

@@ -53,7 +53,7 @@ def test_v3_object_form():
     assert parse_v3_data_type({"name": "int32"}) == np.dtype("int32")
 
 
-@pytest.mark.parametrize("bad", ["float128", "string", "<f4", "", None, 3, {"name": "nope"}])
+@pytest.mark.parametrize("bad", ["float128", "bfloat16", "<f4", "", None, 3, {"name": "nope"}])
 def test_v3_unknown(bad):
     with pytest.raises(UnknownDataTypeError) as info:
         parse_v3_data_type(bad, source="x/zarr.json")
@@ -106,7 +106,7 @@ def test_v2_single_byte_spellings_normalize():
 
 
 @pytest.mark.parametrize(
-    "bad", ["|f4", "f4", "<U4", "|S3", "|O", "<M8[ns]", "<f16", "<c32", "|V4", 5, None, []]
+    "bad", ["|f4", "f4", "|U4", "|S0", "|O", "<M8[xs]", "<f16", "<c32", "<V4", 5, None, []]
 )
 def test_v2_unsupported(bad):
     with pytest.raises(UnknownDataTypeError) as info:
@@ -136,7 +136,7 @@ def test_normalize(given, expected):
     assert out == expected and out.byteorder == expected.byteorder
 
 
-@pytest.mark.parametrize("bad", [None, "U4", str, object, "M8[ns]", "f16", "not-a-type", [("a", "f4")], "S3"])
+@pytest.mark.parametrize("bad", [None, "U0", object, "O", "f16", "not-a-type", [("a", "f16")], "S0", bytes])
 def test_normalize_refuses(bad):
     with pytest.raises(UnknownDataTypeError) as info:
         normalize_dtype(bad)
@@ -145,6 +145,6 @@ def test_normalize_refuses(bad):
 
 def test_name_of_unsupported():
     with pytest.raises(UnknownDataTypeError):
-        v3_data_type_name(np.dtype("U3"))
+        v3_data_type_name(np.dtype("f16"))
     with pytest.raises(UnknownDataTypeError):
-        v2_dtype_str(np.dtype("O"))
+        v2_dtype_str(np.dtype("U0"))

@@ -91,6 +91,8 @@ def all_equal_numpy(array: np.ndarray, value: Any) -> bool:
         return bool((array == value).all())
     if dtype.kind == "f":
         return _nan_equal(array, target)
+    if dtype.kind in "mM":
+        return bool(np.isnat(array).all()) if np.isnat(target) else bool((array == target).all())
     if dtype.kind == "c":
         return _nan_equal(array.real, target.real) and _nan_equal(array.imag, target.imag)
     return bool((array == target).all())

@@ -9,8 +9,10 @@ from .chain import CodecChain
 from .crc32c import Crc32cCodec
 from .gzip import GzipCodec
 from .registry import codec_from_json, get_codec_class, parse_codecs, register_codec, registered_codecs
+from .sharding import ShardingCodec
 from .transpose import TransposeCodec
 from .v2_compat import V2CodecChain
+from .vlen import VLenBytesCodec, VLenUTF8Codec, default_serializer, default_v2_filters
 from .zstd import ZstdCodec
 
 __all__ = [
@@ -27,10 +29,15 @@ __all__ = [
     "Crc32cCodec",
     "Endian",
     "GzipCodec",
+    "ShardingCodec",
     "TransposeCodec",
     "V2CodecChain",
+    "VLenBytesCodec",
+    "VLenUTF8Codec",
     "ZstdCodec",
     "codec_from_json",
+    "default_serializer",
+    "default_v2_filters",
     "get_codec_class",
     "parse_codecs",
     "register_codec",

@@ -53,7 +53,7 @@ class BytesCodec(ArrayBytesCodec):
         if spec.dtype.hasobject:
             raise MetadataError(
                 f"bytes codec cannot serialize the variable-length dtype {spec.dtype}; "
-                "it needs a dedicated serializer such as vlen-utf8"
+                "use the vlen-utf8 serializer for strings, vlen-bytes for variable-length bytes"
             )
         if not has_endianness(spec.dtype):
             return self if self.endian is None else BytesCodec(endian=None)

@@ -12,6 +12,7 @@ from .bytes import BytesCodec
 from .crc32c import Crc32cCodec
 from .gzip import GzipCodec
 from .transpose import TransposeCodec
+from .vlen import VLenBytesCodec, VLenUTF8Codec
 from .zstd import ZstdCodec
 
 _REGISTRY: dict[str, type[Codec]] = {}
@@ -45,6 +46,10 @@ def _from_numcodecs(codec: Any) -> Codec:
         return ZstdCodec(level=codec.level, checksum=bool(getattr(codec, "checksum", False)))
     if codec_id == "gzip":
         return GzipCodec(level=codec.level)
+    if codec_id == "vlen-utf8":
+        return VLenUTF8Codec()
+    if codec_id == "vlen-bytes":
+        return VLenBytesCodec()
     if codec_id == "blosc":
         shuffle = None if codec.shuffle == -1 else BloscShuffle.from_int(codec.shuffle)
         return BloscCodec(
@@ -107,5 +112,14 @@ def parse_codecs(value: Any) -> list[Codec]:
     return [codec_from_json(value)]
 
 
-for _cls in (BytesCodec, TransposeCodec, GzipCodec, ZstdCodec, BloscCodec, Crc32cCodec):
+for _cls in (
+    BytesCodec,
+    TransposeCodec,
+    GzipCodec,
+    ZstdCodec,
+    BloscCodec,
+    Crc32cCodec,
+    VLenUTF8Codec,
+    VLenBytesCodec,
+):
     register_codec(_cls.codec_name, _cls)

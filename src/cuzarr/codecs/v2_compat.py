@@ -17,6 +17,7 @@ import numpy as np
 from numcodecs.compat import ensure_contiguous_ndarray, ensure_ndarray_like
 
 from ..errors import CodecError, MetadataError, UnknownCodecError
+from ..metadata.dtypes_v2 import OBJECT_CODEC_IDS
 from .base import BytesLike, ChunkSpec, as_uint8, check_decoded_size, codec_errors, with_key
 from .blosc import blosc_decode
 from .chain import check_out, decode_batch_with, encode_batch_with, no_alias
@@ -124,7 +125,7 @@ class V2CodecChain:
     def _decompress(self, data: BytesLike, target: np.ndarray | None) -> Any:
         """Compressor step; without filters the result is checked to be exactly ``spec.nbytes``."""
         name = self._name(self._compressor)
-        if self._filters:
+        if self._filters or name in OBJECT_CODEC_IDS:
             with codec_errors(name):
                 return self._compressor.decode(data)
         if self._checked_decode is not None:
@@ -143,7 +144,7 @@ class V2CodecChain:
         spec = self._spec
         if spec.dtype.hasobject:
             arr = np.asarray(chunk)
-            if arr.dtype != object:
+            if not arr.dtype.hasobject:
                 raise CodecError(
                     "object arrays need an object codec (e.g. VLenUTF8) among the filters",
                     codec=self._last_step,
@@ -152,7 +153,9 @@ class V2CodecChain:
                 raise CodecError(
                     f"decoded {arr.size} items, expected {int(np.prod(spec.shape))}", codec=self._last_step
                 )
-            return arr.reshape(spec.shape, order=spec.order)
+            arr = arr.reshape(spec.shape, order=spec.order)
+            # zarr-python decodes ``|O`` + vlen-utf8 to StringDType: the filter yields objects
+            return arr if arr.dtype == spec.dtype else arr.astype(spec.dtype)
         arr = np.asarray(ensure_ndarray_like(chunk))
         if arr.dtype.hasobject:
             raise CodecError(
@@ -203,11 +206,16 @@ class V2CodecChain:
         step = "v2"
         try:
             arr: Any = source.astype(spec.dtype, order=spec.order, copy=False)
+            if arr.dtype.hasobject and not arr.flags.writeable:  # numcodecs' VLenBytes needs writable input
+                arr = np.array(arr, order=spec.order)
             for codec in self._filters:
                 step = self._name(codec)
                 with codec_errors(step, "encoding"):
                     arr = codec.encode(arr)
-            if np.asarray(ensure_ndarray_like(arr)).dtype.hasobject:
+            object_compressor = (
+                self._compressor is not None and self._name(self._compressor) in OBJECT_CODEC_IDS
+            )
+            if not object_compressor and np.asarray(ensure_ndarray_like(arr)).dtype.hasobject:
                 raise CodecError(
                     "cannot write an object array without an object codec among the filters", codec=step
                 )

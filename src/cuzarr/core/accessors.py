@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .indexing import is_bool_array
+from .indexing import is_mask_selection
 
 if TYPE_CHECKING:
     from .array import Array
@@ -29,17 +29,13 @@ class VIndex:
     def __init__(self, array: Array):
         self._array = array
 
-    def _is_mask(self, selection: Any) -> bool:
-        items = selection if isinstance(selection, tuple) else (selection,)
-        return len(items) == 1 and is_bool_array(items[0])
-
     def __getitem__(self, selection: Any) -> Any:
-        if self._is_mask(selection):
+        if is_mask_selection(selection):
             return self._array.get_mask_selection(selection)
         return self._array.get_coordinate_selection(selection)
 
     def __setitem__(self, selection: Any, value: Any) -> None:
-        if self._is_mask(selection):
+        if is_mask_selection(selection):
             self._array.set_mask_selection(selection, value)
         else:
             self._array.set_coordinate_selection(selection, value)

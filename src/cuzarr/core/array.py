@@ -9,6 +9,7 @@ import numpy as np
 from ..buffer import Backend, get_backend
 from ..codecs import CodecChain, V2CodecChain
 from ..codecs.base import ChunkSpec
+from ..codecs.sharding import EMPTY, ShardingCodec
 from ..config import config
 from ..errors import ReadOnlyError
 from ..metadata import ArrayMetadataV3
@@ -23,22 +24,42 @@ from .indexing import (
     BasicSelection,
     block_selection_to_basic,
     is_basic_selection,
+    is_mask_selection,
     is_pure_fancy,
     is_pure_orthogonal,
     normalize_basic_selection,
     normalize_orthogonal_selection,
+    pop_fields,
 )
 from .info import ArrayInfo
 from .metadata_io import ArrayMetadata, node_key, write_array_metadata
 from .pipeline import ChunkIO, read_chunks, write_chunks
 from .plan import plan_orthogonal
+from .shards import ShardedChunks
+
+
+def sharding_of(metadata: ArrayMetadata) -> ShardingCodec | None:
+    """The evolved sharding codec when it is the array's only codec (inner chunks addressable)."""
+    if not isinstance(metadata, ArrayMetadataV3) or len(metadata.codecs) != 1:
+        return None
+    if metadata.codecs[0]["name"] != ShardingCodec.codec_name:
+        return None
+    spec = ChunkSpec(tuple(metadata.chunk_shape), metadata.data_type, _fill(metadata), "C")
+    return ShardingCodec.from_config(metadata.codecs[0].get("configuration")).evolve(spec)
+
+
+def _fill(metadata: ArrayMetadata) -> Any:
+    return metadata.fill_value if metadata.fill_value is not None else default_fill_value(metadata.dtype)
 
 
 def build_codecs(metadata: ArrayMetadata) -> CodecChain | V2CodecChain:
-    """The codec chain that turns stored chunk bytes into chunk arrays for this metadata."""
-    fill = metadata.fill_value if metadata.fill_value is not None else default_fill_value(metadata.dtype)
+    """The codec chain that turns stored (inner) chunk bytes into chunk arrays for this metadata."""
+    fill = _fill(metadata)
     if isinstance(metadata, ArrayMetadataV3):
         spec = ChunkSpec(tuple(metadata.chunk_shape), metadata.data_type, fill, "C")
+        sharding = sharding_of(metadata)
+        if sharding is not None:
+            return sharding.inner_chain(spec)
         return CodecChain(metadata.codecs, spec)
     spec = ChunkSpec(tuple(metadata.chunks), metadata.dtype, fill, metadata.order)
     return V2CodecChain(metadata.compressor, metadata.filters, spec)
@@ -56,35 +77,53 @@ class Array:
         device: str | None = None,
         read_only: bool = False,
         write_empty_chunks: bool | None = None,
+        synchronizer: Any = None,
     ):
         self._store = store
         self._path = path.strip("/")
         self._backend: Backend = get_backend(device)
         self._read_only = bool(read_only or store.read_only)
         self._write_empty_chunks = write_empty_chunks
+        self._synchronizer = synchronizer
         self._set_metadata(metadata)
 
     def _set_metadata(self, metadata: ArrayMetadata) -> None:
         self._metadata = metadata
+        self._sharding = sharding_of(metadata)
         self._codecs = build_codecs(metadata)
+
+    def _chunk_source(self) -> StoreChunks | ShardedChunks:
+        encoding = self._metadata.chunk_key_encoding
+        prefix = f"{self._path}/" if self._path else ""
+        object_key = lambda coords: prefix + encoding.encode(coords)  # noqa: E731
+        if self._sharding is None:
+            return StoreChunks(self._store, object_key)
+        shard_spec = ChunkSpec(tuple(self._metadata.chunk_shape), self.dtype, _fill(self._metadata))
+        return ShardedChunks(
+            self._store,
+            object_key,
+            self._sharding.layout(shard_spec),
+            self.cdata_shape,
+            max_gap_bytes=config.get("sharding_coalesce_max_gap_bytes"),
+            max_coalesced_bytes=config.get("sharding_coalesce_max_bytes"),
+        )
 
     def _chunk_io(self) -> ChunkIO:
         metadata = self._metadata
-        encoding = metadata.chunk_key_encoding
-        prefix = f"{self._path}/" if self._path else ""
         write_empty = self._write_empty_chunks
         if write_empty is None:
             write_empty = config.get("write_empty_chunks") or metadata.fill_value is None
         return ChunkIO(
-            source=StoreChunks(self._store, lambda coords: prefix + encoding.encode(coords)),
+            source=self._chunk_source(),
             codecs=self._codecs,
-            chunk_shape=tuple(metadata.chunk_shape),
+            chunk_shape=self.chunks,
             dtype=self.dtype,
             fill_value=self.fill_value if self.fill_value is not None else default_fill_value(self.dtype),
             backend=self._backend,
             write_empty_chunks=bool(write_empty),
             batch_bytes=config.get("batch_bytes"),
             order=self.order,
+            synchronizer=self._synchronizer,
         )
 
     # -- properties ---------------------------------------------------------------------
@@ -118,11 +157,15 @@ class Array:
 
     @property
     def chunks(self) -> tuple[int, ...]:
+        """The read chunk shape: inner chunks of sharded arrays."""
+        if self._sharding is not None:
+            return self._sharding.chunk_shape
         return tuple(self._metadata.chunk_shape)
 
     @property
     def shards(self) -> tuple[int, ...] | None:
-        return None
+        """The shard shape (the stored object's chunk shape) or None when unsharded."""
+        return tuple(self._metadata.chunk_shape) if self._sharding is not None else None
 
     @property
     def dtype(self) -> np.dtype:
@@ -159,6 +202,11 @@ class Array:
     @property
     def read_only(self) -> bool:
         return self._read_only
+
+    @property
+    def synchronizer(self) -> Any:
+        """Per-chunk locks held around writes (``ThreadSynchronizer``/``ProcessSynchronizer``) or None."""
+        return self._synchronizer
 
     @property
     def device(self) -> str:
@@ -208,9 +256,31 @@ class Array:
 
     @property
     def nchunks_initialized(self) -> int:
-        """Number of chunks present in the store (lists the store)."""
-        grid = self.cdata_shape
-        return sum(1 for _, coords in self._stored_chunks() if all(c < g for c, g in zip(coords, grid)))
+        """Number of (inner) chunks present in the store (lists the store; reads shard indexes)."""
+        storage_grid = tuple(-(-s // c) for s, c in zip(self.shape, self._metadata.chunk_shape))
+        stored = [
+            (key, coords)
+            for key, coords in self._stored_chunks()
+            if all(c < g for c, g in zip(coords, storage_grid))
+        ]
+        if self._sharding is None:
+            return len(stored)
+        source = self._chunk_source()
+        indexes = self._store.get_many([k for k, _ in stored], [source.layout.index_range()] * len(stored))
+        return sum(
+            int((source.layout.decode_index(index, key)[:, 0] != EMPTY).sum())
+            for (key, _), index in zip(stored, indexes)
+            if index is not None
+        )
+
+    @property
+    def nshards(self) -> int | None:
+        """Number of shards in the grid, or None when unsharded."""
+        if self._sharding is None:
+            return None
+        return int(
+            np.prod([-(-s // c) for s, c in zip(self.shape, self._metadata.chunk_shape)], dtype=np.int64)
+        )
 
     def nbytes_stored(self) -> int:
         """Bytes of metadata and chunks in the store (lists the store)."""
@@ -219,20 +289,30 @@ class Array:
 
     # -- selection ------------------------------------------------------------------------
     def __getitem__(self, selection: Any) -> Any:
-        """Route like zarr-python: pure fancy -> coordinates/mask, pure orthogonal -> oindex, else basic."""
+        """Route like zarr-python: pure fancy -> coordinates/mask, pure orthogonal -> oindex, else basic.
+
+        Field names (strings) in the selection pick fields of a structured dtype.
+        """
+        fields, selection = pop_fields(selection)
         if is_pure_fancy(selection, self.ndim):
-            return self.vindex[selection]
+            if is_mask_selection(selection):
+                return self.get_mask_selection(selection, fields=fields)
+            return self.get_coordinate_selection(selection, fields=fields)
         if not is_basic_selection(selection) and is_pure_orthogonal(selection, self.ndim):
-            return self.get_orthogonal_selection(selection)
-        return self.get_basic_selection(selection)
+            return self.get_orthogonal_selection(selection, fields=fields)
+        return self.get_basic_selection(selection, fields=fields)
 
     def __setitem__(self, selection: Any, value: Any) -> None:
+        fields, selection = pop_fields(selection)
         if is_pure_fancy(selection, self.ndim):
-            self.vindex[selection] = value
+            if is_mask_selection(selection):
+                self.set_mask_selection(selection, value, fields=fields)
+            else:
+                self.set_coordinate_selection(selection, value, fields=fields)
         elif not is_basic_selection(selection) and is_pure_orthogonal(selection, self.ndim):
-            self.set_orthogonal_selection(selection, value)
+            self.set_orthogonal_selection(selection, value, fields=fields)
         else:
-            self.set_basic_selection(selection, value)
+            self.set_basic_selection(selection, value, fields=fields)
 
     @property
     def oindex(self) -> OIndex:
@@ -251,13 +331,15 @@ class Array:
 
     def get_basic_selection(self, selection: Any = Ellipsis, *, out: Any = None, fields: Any = None) -> Any:
         """Read ints/slices/Ellipsis; a fully integer-indexed element comes back as a scalar."""
-        self._check_fields(fields)
+        self._check_fields(fields, out)
         if not is_basic_selection(selection):
             raise IndexError(
                 f"unsupported basic selection {selection!r} for array '{self.name}': basic selections "
                 "take integers, slices and Ellipsis (use oindex or vindex for arrays)"
             )
-        return self._read_orthogonal(normalize_basic_selection(selection, self.shape), out)
+        return _select_fields(
+            self._read_orthogonal(normalize_basic_selection(selection, self.shape), out), fields
+        )
 
     def set_basic_selection(self, selection: Any, value: Any, *, fields: Any = None) -> None:
         """Write ``value`` (broadcast like NumPy) into ints/slices/Ellipsis."""
@@ -268,38 +350,49 @@ class Array:
                 f"unsupported basic selection {selection!r} for array '{self.name}': basic selections "
                 "take integers, slices and Ellipsis (use oindex or vindex for arrays)"
             )
-        self._write_orthogonal(normalize_basic_selection(selection, self.shape), value)
+        sel = normalize_basic_selection(selection, self.shape)
+        self._write_orthogonal(
+            sel, self._merge_fields(lambda: self._read_orthogonal(sel, None), value, fields)
+        )
 
     def get_orthogonal_selection(self, selection: Any, *, out: Any = None, fields: Any = None) -> Any:
         """Read with ints, slices and integer/boolean arrays, each applied to its own axis."""
-        self._check_fields(fields)
-        return self._read_orthogonal(normalize_orthogonal_selection(selection, self.shape), out)
+        self._check_fields(fields, out)
+        sel = normalize_orthogonal_selection(selection, self.shape)
+        return _select_fields(self._read_orthogonal(sel, out), fields)
 
     def set_orthogonal_selection(self, selection: Any, value: Any, *, fields: Any = None) -> None:
         self._check_writable()
         self._check_fields(fields)
-        self._write_orthogonal(normalize_orthogonal_selection(selection, self.shape), value)
+        sel = normalize_orthogonal_selection(selection, self.shape)
+        self._write_orthogonal(
+            sel, self._merge_fields(lambda: self._read_orthogonal(sel, None), value, fields)
+        )
 
     def get_coordinate_selection(self, selection: Any, *, out: Any = None, fields: Any = None) -> Any:
         """Read the points given by one integer array per axis (broadcast together)."""
-        self._check_fields(fields)
-        return self._read_points(normalize_coordinate_selection(selection, self.shape), out)
+        self._check_fields(fields, out)
+        return _select_fields(
+            self._read_points(normalize_coordinate_selection(selection, self.shape), out), fields
+        )
 
     def set_coordinate_selection(self, selection: Any, value: Any, *, fields: Any = None) -> None:
         """Write points; where a point repeats, the last value wins (as in NumPy)."""
         self._check_writable()
         self._check_fields(fields)
-        self._write_points(normalize_coordinate_selection(selection, self.shape), value)
+        sel = normalize_coordinate_selection(selection, self.shape)
+        self._write_points(sel, self._merge_fields(lambda: self._read_points(sel, None), value, fields))
 
     def get_mask_selection(self, mask: Any, *, out: Any = None, fields: Any = None) -> Any:
         """Read the elements where a boolean array of the array's shape is True (1-d result)."""
-        self._check_fields(fields)
-        return self._read_points(normalize_mask_selection(mask, self.shape), out)
+        self._check_fields(fields, out)
+        return _select_fields(self._read_points(normalize_mask_selection(mask, self.shape), out), fields)
 
     def set_mask_selection(self, mask: Any, value: Any, *, fields: Any = None) -> None:
         self._check_writable()
         self._check_fields(fields)
-        self._write_points(normalize_mask_selection(mask, self.shape), value)
+        sel = normalize_mask_selection(mask, self.shape)
+        self._write_points(sel, self._merge_fields(lambda: self._read_points(sel, None), value, fields))
 
     def get_block_selection(self, selection: Any, *, out: Any = None, fields: Any = None) -> Any:
         """Read whole chunks by chunk-grid index; dimensions are kept."""
@@ -312,9 +405,26 @@ class Array:
             block_selection_to_basic(selection, self.shape, self.chunks), value, fields=fields
         )
 
-    def _check_fields(self, fields: Any) -> None:
-        if fields is not None:
+    def _check_fields(self, fields: Any, out: Any = None) -> None:
+        """``fields`` must name fields of a structured dtype (not combined with ``out=``)."""
+        if fields is None:
+            return
+        names = self.dtype.names
+        if not names:
             raise IndexError(f"array '{self.name}' has no structured dtype; fields= is not supported")
+        missing = [f for f in ([fields] if isinstance(fields, str) else list(fields)) if f not in names]
+        if missing:
+            raise IndexError(f"array '{self.name}' has no field(s) {missing}; its fields are {list(names)}")
+        if out is not None:
+            raise TypeError("out= cannot be combined with fields=")
+
+    def _merge_fields(self, read_current: Any, value: Any, fields: Any) -> Any:
+        """For a write of some fields: the current records of the selection with those fields replaced."""
+        if fields is None:
+            return value
+        current = read_current()
+        current[fields] = value
+        return current
 
     def _new_result(self, shape: tuple[int, ...], out: Any) -> Any:
         if out is None:
@@ -339,7 +449,8 @@ class Array:
 
     def _broadcast_value(self, value: Any, shape: tuple[int, ...]) -> Any:
         """``value`` as this array's dtype broadcast to ``shape``; fails before any chunk is touched."""
-        value = self._backend.asarray(value)
+        # records given as tuples need the dtype up front (np.asarray would make a 2-d float array)
+        value = self._backend.asarray(value, dtype=self.dtype if self.dtype.names else None)
         if value.dtype != self.dtype:
             value = value.astype(self.dtype)
         try:
@@ -366,7 +477,7 @@ class Array:
         new_shape = normalize_shape(shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
         if len(new_shape) != self.ndim:
             raise ValueError(f"array '{self.name}' has {self.ndim} dimensions; cannot resize to {new_shape}")
-        new_grid = tuple(-(-s // c) for s, c in zip(new_shape, self.chunks))
+        new_grid = tuple(-(-s // c) for s, c in zip(new_shape, self._metadata.chunk_shape))
         outside = [
             key for key, coords in self._stored_chunks() if any(c >= g for c, g in zip(coords, new_grid))
         ]
@@ -378,7 +489,8 @@ class Array:
 
     def _reset_cut_regions(self, new_shape: tuple[int, ...]) -> None:
         """Fill the parts of surviving chunks that lie beyond ``new_shape`` (called before the shape changes)."""
-        extent = [min(o, -(-n // c) * c) for n, o, c in zip(new_shape, self.shape, self.chunks)]
+        storage_chunks = self._metadata.chunk_shape  # whole shards survive or go, not inner chunks
+        extent = [min(o, -(-n // c) * c) for n, o, c in zip(new_shape, self.shape, storage_chunks)]
         fill = self.fill_value if self.fill_value is not None else 0
         for axis in range(self.ndim):
             if new_shape[axis] < extent[axis]:
@@ -454,7 +566,12 @@ class Array:
             device=self.device,
             read_only=self._read_only,
             write_empty_chunks=write_empty,
+            synchronizer=self._synchronizer,
         )
+
+
+def _select_fields(result: Any, fields: Any) -> Any:
+    return result if fields is None else result[fields]
 
 
 def _full_rank_view(array: Any, sel: BasicSelection) -> Any:

@@ -23,6 +23,9 @@ class ChunkSource(Protocol):
     def group(self, coords: Coords) -> Hashable | None:
         """Chunks with the same group must be written in the same batch (their shard)."""
 
+    def lock_key(self, coords: Coords) -> str:
+        """The store object a writer must lock to update this chunk (its shard when sharded)."""
+
     def fetch(self, backend: Any, coords: Sequence[Coords]) -> list[Any]:
         """Encoded bytes per chunk (``None`` where absent), in as few store requests as possible."""
 
@@ -42,6 +45,9 @@ class StoreChunks:
 
     def group(self, coords: Coords) -> Hashable | None:
         return None
+
+    def lock_key(self, coords: Coords) -> str:
+        return self._chunk_key(coords)
 
     def fetch(self, backend: Any, coords: Sequence[Coords]) -> list[Any]:
         return backend.fetch(self.store, [self._chunk_key(c) for c in coords])

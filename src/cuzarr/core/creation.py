@@ -6,14 +6,15 @@ from typing import Any
 
 import numpy as np
 
-from ..codecs import BytesCodec, CodecChain, ZstdCodec
+from ..codecs import CodecChain, ZstdCodec, default_serializer, default_v2_filters
 from ..codecs.base import ArrayArrayCodec, ArrayBytesCodec, ChunkSpec
 from ..codecs.registry import codec_from_json
+from ..codecs.sharding import ShardingCodec
 from ..errors import MetadataError
 from ..metadata import ArrayMetadataV2, ArrayMetadataV3, ChunkKeyEncoding, RegularChunkGrid
 from ..metadata.auto_chunks import guess_chunks
-from ..metadata.dtypes import normalize_dtype
-from ..metadata.fill_value import default_fill_value
+from ..metadata.dtypes import normalize_dtype, v3_canonical
+from ..metadata.fill_value import cast_fill_value, default_fill_value
 
 AUTO = "auto"
 
@@ -49,6 +50,20 @@ def normalize_chunks(chunks: Any, shape: tuple[int, ...], itemsize: int) -> tupl
     return tuple(result)
 
 
+def normalize_shards(shards: Any, shape: tuple[int, ...]) -> tuple[tuple[int, ...] | None, str]:
+    """``shards=``: a shape or ``{"shape": ..., "index_location": "start"|"end"}``."""
+    if shards is None:
+        return None, "end"
+    index_location = "end"
+    if isinstance(shards, dict):
+        index_location = shards.get("index_location", "end")
+        shards = shards.get("shape")
+    if isinstance(shards, str):
+        raise ValueError(f"shards={shards!r} is not supported; give the shard shape explicitly")
+    shard_shape = normalize_chunks(shards, shape, 1)
+    return shard_shape, index_location
+
+
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -75,7 +90,7 @@ def _v3_codecs(
             if not isinstance(f, ArrayArrayCodec):
                 raise ValueError(f"filters for a Zarr v3 array must be array->array codecs, got {f!r}")
         if serializer in (AUTO, None):
-            ser = BytesCodec()
+            ser = default_serializer(dtype)
         else:
             ser = codec_from_json(serializer)
             if not isinstance(ser, ArrayBytesCodec):
@@ -132,44 +147,53 @@ def build_metadata(
     chunk_key_encoding: Any = None,
     dimension_separator: str | None = None,
     dimension_names: Any = None,
+    shards: Any = None,
 ) -> ArrayMetadataV3 | ArrayMetadataV2:
     """Validated metadata for a new array from ``create_array``-style arguments."""
     shape = normalize_shape(shape)
     dtype = normalize_dtype(dtype if dtype is not None else "float64")
-    chunk_shape = normalize_chunks(chunks, shape, dtype.itemsize)
+    shard_shape, index_location = normalize_shards(shards, shape)
+    chunk_shape = normalize_chunks(chunks, shard_shape or shape, dtype.itemsize)
     order = (order or "C").upper()
     if order not in ("C", "F"):
         raise ValueError(f"order must be 'C' or 'F', got {order!r}")
     attributes = dict(attributes or {})
     if zarr_format == 3:
         fill = default_fill_value(dtype) if fill_value is None else _cast_fill(fill_value, dtype)
-        data_type = dtype.newbyteorder("=")
+        data_type = v3_canonical(dtype)
+        codecs_json = _v3_codecs(
+            data_type,
+            chunk_shape,
+            fill,
+            filters=filters,
+            serializer=serializer,
+            compressors=compressor if compressor is not AUTO else compressors,
+            codecs=codecs,
+        )
+        if shard_shape is not None:
+            sharding = ShardingCodec(chunk_shape, codecs_json, index_location=index_location)
+            codecs_json = tuple(CodecChain([sharding], ChunkSpec(shard_shape, data_type, fill)).to_json())
         return ArrayMetadataV3(
             shape=shape,
             data_type=data_type,
-            chunk_grid=RegularChunkGrid(chunk_shape),
+            chunk_grid=RegularChunkGrid(shard_shape or chunk_shape),
             chunk_key_encoding=_key_encoding(chunk_key_encoding, dimension_separator),
             fill_value=fill,
-            codecs=_v3_codecs(
-                data_type,
-                chunk_shape,
-                fill,
-                filters=filters,
-                serializer=serializer,
-                compressors=compressor if compressor is not AUTO else compressors,
-                codecs=codecs,
-            ),
+            codecs=codecs_json,
             attributes=attributes,
             dimension_names=tuple(dimension_names) if dimension_names is not None else None,
         )
     if zarr_format == 2:
+        if shard_shape is not None:
+            raise ValueError("shards= needs a Zarr v3 array (zarr_format=3); Zarr v2 has no sharding")
         if codecs is not None or serializer not in (AUTO, None):
             raise ValueError("codecs= and serializer= apply to Zarr v3 arrays only")
         if dimension_names is not None:
             raise ValueError("dimension_names apply to Zarr v3 arrays only")
         encoding = _key_encoding(chunk_key_encoding, dimension_separator, default="v2")
         fill = default_fill_value(dtype) if fill_value is None else _cast_fill(fill_value, dtype)
-        filter_list = None if filters in (AUTO, None) else _as_list(filters)
+        auto_filters = isinstance(filters, str) and filters == AUTO
+        filter_list = default_v2_filters(dtype) if auto_filters else (_as_list(filters) or None)
         return ArrayMetadataV2(
             shape=shape,
             chunks=chunk_shape,
@@ -186,6 +210,11 @@ def build_metadata(
 
 def _cast_fill(value: Any, dtype: np.dtype) -> Any:
     """``value`` as a scalar of ``dtype``; refuses values the dtype would silently mangle."""
+    if dtype.kind not in "biufc":
+        try:
+            return cast_fill_value(value, dtype)
+        except MetadataError as exc:
+            raise ValueError(f"fill_value {value!r} cannot be represented as {dtype}: {exc}") from exc
     try:
         source = np.asarray(value)
         if dtype.kind in "iu":

@@ -265,3 +265,24 @@ def is_pure_orthogonal(selection: Any, ndim: int) -> bool:
             for s in items
         )
     )
+
+
+def pop_fields(selection: Any) -> tuple[Any, Any]:
+    """Split field names (strings) off a selection: ``a['x', 0:2]`` -> (``'x'``, ``(slice(0, 2),)``)."""
+    if isinstance(selection, str):
+        return selection, Ellipsis
+    if isinstance(selection, list) and selection and all(isinstance(s, str) for s in selection):
+        return selection, Ellipsis
+    if not isinstance(selection, tuple):
+        return None, selection
+    names = [s for s in selection if isinstance(s, str)]
+    rest = tuple(s for s in selection if not isinstance(s, str))
+    if not names:
+        return None, selection
+    return (names[0] if len(names) == 1 else names), (rest if rest else Ellipsis)
+
+
+def is_mask_selection(selection: Any) -> bool:
+    """One boolean array (possibly in a 1-tuple): a mask selection."""
+    items = selection if isinstance(selection, tuple) else (selection,)
+    return len(items) == 1 and is_bool_array(items[0])

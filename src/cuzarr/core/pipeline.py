@@ -9,6 +9,7 @@ in one ``set_many``. Batches are bounded in decoded bytes so memory stays flat.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -44,6 +45,8 @@ class ChunkIO:
     write_empty_chunks: bool
     batch_bytes: int
     order: str = "C"
+    #: ``lock(keys)`` context manager (core/sync.py) held around each batch's read-modify-write.
+    synchronizer: Any = None
 
     @property
     def chunk_nbytes(self) -> int:
@@ -86,17 +89,29 @@ def write_chunks(io: ChunkIO, projections: list[ChunkProjection], value: Any) ->
     """Write ``value`` (full-rank selection shape, or broadcastable to it) into the chunks."""
     for batch in io.batches(projections):
         keys = [io.chunk_key(p.coords) for p in batch]
-        chunks = _assemble_chunks(io, batch, keys, value)
-        if io.write_empty_chunks:
-            empty = [False] * len(chunks)
-        else:
-            empty = run_batch(lambda c: io.backend.all_equal(c, io.fill_value), chunks)
-        to_encode = [(k, c) for k, c, e in zip(keys, chunks, empty) if not e]
-        encoded = io.backend.encode_chunks(
-            io.codecs, [c for _, c in to_encode], keys=[k for k, _ in to_encode]
-        )
-        io.store.set_many([(k, data) for (k, _), data in zip(to_encode, encoded)])
-        io.store.delete_many([k for k, e in zip(keys, empty) if e])
+        with _chunk_locks(io, batch):
+            chunks = _assemble_chunks(io, batch, keys, value)
+            if io.write_empty_chunks:
+                empty = [False] * len(chunks)
+            else:
+                empty = run_batch(lambda c: io.backend.all_equal(c, io.fill_value), chunks)
+            kept = [i for i, is_empty in enumerate(empty) if not is_empty]
+            encoded = io.backend.encode_chunks(
+                io.codecs, [chunks[i] for i in kept], keys=[keys[i] for i in kept]
+            )
+            by_position: list[Any] = [None] * len(batch)  # None: empty chunk, deleted
+            for i, data in zip(kept, encoded):
+                by_position[i] = data
+            io.source.put(io.backend, [p.coords for p in batch], by_position)
+
+
+def _chunk_locks(io: ChunkIO, batch: list[ChunkProjection]) -> AbstractContextManager[Any]:
+    """With a synchronizer, the locks of every stored object the batch rewrites (sorted, so no
+    deadlock). Whole-chunk writes are locked too: one landing between another writer's read and
+    store of that chunk would otherwise be silently undone."""
+    if io.synchronizer is None:
+        return nullcontext()
+    return io.synchronizer.lock({io.source.lock_key(p.coords) for p in batch})
 
 
 def _assemble_chunks(io: ChunkIO, batch: list[ChunkProjection], keys: list[str], value: Any) -> list[Any]:

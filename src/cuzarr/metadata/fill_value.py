@@ -1,5 +1,7 @@
 """Fill values: JSON <-> NumPy scalars, per the Zarr v3 spec and as zarr-python 3 writes v2/v3.
 
+Numeric types are handled here; strings, bytes, datetimes and records in ``fill_value_ext.py``.
+
 Float fill values keep their exact bits: a NaN whose payload differs from NumPy's canonical NaN is
 written in v3 as the ``"0x..."`` hex form (the only way v3 can express it); canonical NaN and
 infinities use the ``"NaN"``/``"Infinity"``/``"-Infinity"`` strings zarr-python writes.
@@ -15,25 +17,34 @@ from typing import Any
 import numpy as np
 
 from ..errors import MetadataError
+from .fill_value_ext import cast_fill, default_fill, encode_fill, parse_fill
 
 _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _HEX = re.compile(r"^0x[0-9a-fA-F]+$")
 FIELD = "fill_value"
 
 
-def default_fill_value(dtype: np.dtype) -> np.generic:
-    """Zero of the dtype (``False`` for bool): what zarr-python uses when none is given."""
-    return np.zeros((), dtype=np.dtype(dtype))[()]
+def _numeric(dtype: np.dtype) -> bool:
+    return dtype.kind in "biufc"
 
 
-def fill_value_bits(value: np.generic | None) -> bytes | None:
+def default_fill_value(dtype: np.dtype) -> Any:
+    """What zarr-python uses when none is given: zero (``False`` for bool), "" / b"" for strings and
+    bytes, NaT for datetimes, zero bytes for raw bytes and records."""
+    dtype = np.dtype(dtype)
+    if not _numeric(dtype):
+        return default_fill(dtype)
+    return np.zeros((), dtype=dtype)[()]
+
+
+def fill_value_bits(value: Any) -> bytes | None:
     """The native bytes of a fill value, to compare NaNs (which are never ``==``) exactly."""
     if value is None:
         return None
     return np.asarray(value).tobytes()
 
 
-def fill_values_equal(a: np.generic | None, b: np.generic | None) -> bool:
+def fill_values_equal(a: Any, b: Any) -> bool:
     """Bitwise equality of fill values (distinguishes NaN payloads and -0.0)."""
     if a is None or b is None:
         return a is None and b is None
@@ -49,8 +60,13 @@ def _error(message: str, source: str | None) -> MetadataError:
     return MetadataError(message, source=source, field=FIELD)
 
 
-def cast_fill_value(value: Any, dtype: np.dtype, *, source: str | None = None) -> np.generic:
-    """A Python/NumPy scalar as a scalar of ``dtype``, refusing lossy or out-of-range values."""
+def cast_fill_value(value: Any, dtype: np.dtype, *, source: str | None = None) -> Any:
+    """A Python/NumPy scalar as a scalar of ``dtype``, refusing lossy or out-of-range values.
+
+    Strings come back as ``str``, variable-length bytes as ``bytes``, all else as NumPy scalars.
+    """
+    if not _numeric(np.dtype(dtype)):
+        return cast_fill(value, np.dtype(dtype), source)
     dt = _scalar_dtype(dtype)
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
@@ -131,7 +147,9 @@ def _float_from_json(value: Any, dt: np.dtype, *, hex_ok: bool, source: str | No
     raise _error(f"expected a number for data type {dt}, got {value!r}", source)
 
 
-def _parse(value: Any, dtype: np.dtype, *, v3: bool, source: str | None) -> np.generic:
+def _parse(value: Any, dtype: np.dtype, *, v3: bool, source: str | None) -> Any:
+    if not _numeric(np.dtype(dtype)):
+        return parse_fill(value, np.dtype(dtype), source)
     dt = _scalar_dtype(dtype)
     kind = dt.kind
     if kind == "b":
@@ -155,14 +173,14 @@ def _parse(value: Any, dtype: np.dtype, *, v3: bool, source: str | None) -> np.g
     raise _error(f"no fill value encoding for data type {dt}", source)
 
 
-def parse_fill_value_v3(value: Any, dtype: np.dtype, *, source: str | None = None) -> np.generic:
+def parse_fill_value_v3(value: Any, dtype: np.dtype, *, source: str | None = None) -> Any:
     """The fill value of a v3 ``zarr.json`` (required, never null)."""
     if value is None:
         raise _error("must not be null in Zarr v3", source)
     return _parse(value, dtype, v3=True, source=source)
 
 
-def parse_fill_value_v2(value: Any, dtype: np.dtype, *, source: str | None = None) -> np.generic | None:
+def parse_fill_value_v2(value: Any, dtype: np.dtype, *, source: str | None = None) -> Any:
     """The fill value of a v2 ``.zarray``; null means no fill value (chunks must all exist)."""
     if value is None:
         return None
@@ -181,6 +199,8 @@ def _float_to_json(value: np.generic, *, hex_ok: bool) -> float | str:
 
 
 def _encode(value: Any, dtype: np.dtype, *, v3: bool) -> Any:
+    if not _numeric(np.dtype(dtype)):
+        return encode_fill(value, np.dtype(dtype))
     dt = _scalar_dtype(dtype)
     scalar = cast_fill_value(value, dt)
     if dt.kind == "b":

@@ -12,7 +12,8 @@ from ..errors import MetadataError
 from ._common import dump_json, is_int, load_json_object, parse_attributes, parse_int_tuple, require
 from .chunk_grid import RegularChunkGrid, validate_chunk_shape
 from .chunk_keys import ChunkKeyEncoding
-from .dtypes import normalize_dtype, parse_v2_dtype, v2_dtype_str
+from .dtypes import STRING_DTYPE, normalize_dtype
+from .dtypes_v2 import object_codec_id, parse_v2_dtype, v2_dtype_json
 from .fill_value import cast_fill_value, encode_fill_value_v2, fill_values_equal, parse_fill_value_v2
 
 
@@ -75,6 +76,29 @@ def _parse_separator(value: Any, *, source: str | None) -> str:
     return value
 
 
+def _check_object_codec(dtype: np.dtype, filters: tuple | None, compressor: dict | None) -> np.dtype:
+    """Variable-length dtypes need the object codec that zarr-python resolves ``|O`` with.
+
+    An object dtype with ``vlen-utf8`` becomes ``StringDType``, as zarr-python reads it back.
+    """
+    if not dtype.hasobject or dtype.fields is not None:
+        return dtype
+    codec_id = object_codec_id(filters, compressor)
+    if codec_id is None:
+        raise MetadataError(
+            f"data type {dtype} needs an object codec ({'vlen-utf8' if dtype.kind == 'T' else 'vlen-bytes'}) "
+            "among the filters",
+            field="filters",
+        )
+    if dtype.kind == "T" and codec_id != "vlen-utf8":
+        raise MetadataError(f"string data needs the vlen-utf8 codec, not {codec_id!r}", field="filters")
+    if codec_id == "pickle":
+        raise MetadataError(
+            "the pickle object codec is refused: decoding it can run arbitrary code", field="filters"
+        )
+    return STRING_DTYPE if codec_id == "vlen-utf8" else dtype
+
+
 @dataclass(frozen=True, eq=False)
 class ArrayMetadataV2:
     """The validated ``.zarray`` (+ ``.zattrs``) of a v2 array; ``dtype`` keeps its byte order."""
@@ -84,7 +108,7 @@ class ArrayMetadataV2:
     dtype: np.dtype
     compressor: dict | None = None
     filters: tuple[dict, ...] | None = None
-    fill_value: np.generic | None = None
+    fill_value: Any = None
     order: str = "C"
     dimension_separator: str = "."
     attributes: dict = field(default_factory=dict)
@@ -92,14 +116,16 @@ class ArrayMetadataV2:
     def __post_init__(self) -> None:
         shape = parse_int_tuple(self.shape, field="shape", source=None, minimum=0)
         chunks = validate_chunk_shape(self.chunks, field="chunks", source=None, ndim=len(shape))
-        dtype = normalize_dtype(self.dtype)
+        compressor = _parse_compressor(self.compressor, source=None)
+        filters = _parse_filters(self.filters, source=None)
+        dtype = _check_object_codec(normalize_dtype(self.dtype, allow_object=True), filters, compressor)
         fill = None if self.fill_value is None else cast_fill_value(self.fill_value, dtype)
         sets = {
             "shape": shape,
             "chunks": chunks,
             "dtype": dtype,
-            "compressor": _parse_compressor(self.compressor, source=None),
-            "filters": _parse_filters(self.filters, source=None),
+            "compressor": compressor,
+            "filters": filters,
             "fill_value": fill,
             "order": _parse_order(self.order, source=None),
             "dimension_separator": _parse_separator(self.dimension_separator, source=None),
@@ -155,13 +181,16 @@ class ArrayMetadataV2:
         chunks = validate_chunk_shape(
             require(doc, "chunks", source=source), field="chunks", source=source, ndim=len(shape)
         )
-        dtype = parse_v2_dtype(require(doc, "dtype", source=source), source=source)
+        compressor = _parse_compressor(require(doc, "compressor", source=source), source=source)
+        filters = _parse_filters(doc.get("filters"), source=source)
+        codec_id = object_codec_id(filters, compressor)
+        dtype = parse_v2_dtype(require(doc, "dtype", source=source), object_codec_id=codec_id, source=source)
         return cls(
             shape=shape,
             chunks=chunks,
             dtype=dtype,
-            compressor=_parse_compressor(require(doc, "compressor", source=source), source=source),
-            filters=_parse_filters(doc.get("filters"), source=source),
+            compressor=compressor,
+            filters=filters,
             fill_value=parse_fill_value_v2(require(doc, "fill_value", source=source), dtype, source=source),
             order=_parse_order(require(doc, "order", source=source), source=source),
             dimension_separator=_parse_separator(doc.get("dimension_separator", "."), source=source),
@@ -173,7 +202,7 @@ class ArrayMetadataV2:
         return {
             "shape": list(self.shape),
             "chunks": list(self.chunks),
-            "dtype": v2_dtype_str(self.dtype),
+            "dtype": v2_dtype_json(self.dtype),
             "fill_value": encode_fill_value_v2(self.fill_value, self.dtype),
             "order": self.order,
             "filters": None if self.filters is None else list(self.filters),

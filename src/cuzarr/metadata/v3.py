@@ -20,7 +20,7 @@ from ._common import (
 )
 from .chunk_grid import RegularChunkGrid
 from .chunk_keys import ChunkKeyEncoding
-from .dtypes import normalize_dtype, parse_v3_data_type, v3_data_type_name
+from .dtypes import normalize_dtype, parse_v3_data_type, v3_canonical, v3_data_type_json
 from .fill_value import cast_fill_value, encode_fill_value_v3, fill_values_equal, parse_fill_value_v3
 
 _ARRAY_KEYS = frozenset(
@@ -141,7 +141,7 @@ class ArrayMetadataV3:
     data_type: np.dtype
     chunk_grid: RegularChunkGrid
     chunk_key_encoding: ChunkKeyEncoding
-    fill_value: np.generic
+    fill_value: Any
     codecs: tuple[dict, ...]
     attributes: dict = field(default_factory=dict)
     dimension_names: tuple[str | None, ...] | None = None
@@ -149,7 +149,11 @@ class ArrayMetadataV3:
 
     def __post_init__(self) -> None:
         shape = parse_int_tuple(self.shape, field="shape", source=None, minimum=0)
-        dtype = normalize_dtype(self.data_type).newbyteorder("=")
+        dtype = normalize_dtype(self.data_type, allow_object=True)
+        try:
+            dtype = v3_canonical(dtype)
+        except ValueError as exc:
+            raise MetadataError(str(exc), field="data_type") from exc
         grid = self.chunk_grid
         if not isinstance(grid, RegularChunkGrid):
             grid = RegularChunkGrid(tuple(grid))
@@ -236,7 +240,7 @@ class ArrayMetadataV3:
         """The ``zarr.json`` object, keys in zarr-python's order."""
         doc: dict[str, Any] = {
             "shape": list(self.shape),
-            "data_type": v3_data_type_name(self.data_type),
+            "data_type": v3_data_type_json(self.data_type),
             "chunk_grid": self.chunk_grid.to_json(),
             "chunk_key_encoding": self.chunk_key_encoding.to_json(),
             "fill_value": encode_fill_value_v3(self.fill_value, self.data_type),

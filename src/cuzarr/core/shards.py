@@ -1,0 +1,163 @@
+"""Inner chunks of sharded arrays: batched index reads, coalesced ranged reads, whole-shard writes.
+
+Reading a batch of inner chunks costs two ``get_many`` calls whatever the number of shards: one
+for the indexes of the shards touched (or the whole shard when most of it is wanted), one for
+the needed inner chunks, with nearby byte ranges coalesced. Writing assembles every touched
+shard once, in one preallocated buffer; shards only partly rewritten keep their other inner
+chunks as raw bytes (never decoded).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..codecs.sharding import EMPTY, ShardLayout
+from ..errors import CodecError
+from ..storage.base import Store
+
+Coords = tuple[int, ...]
+
+
+class ShardedChunks:
+    """Inner chunk (i, j) lives in shard (i // cps_i, j // cps_j) at C-order position (i % cps_i, ...)."""
+
+    def __init__(
+        self,
+        store: Store,
+        shard_key: Callable[[Coords], str],
+        layout: ShardLayout,
+        grid_shape: tuple[int, ...],
+        *,
+        max_gap_bytes: int = 1 << 20,
+        max_coalesced_bytes: int = 16 << 20,
+        whole_shard_fraction: float = 0.5,
+    ):
+        self.store = store
+        self._shard_key = shard_key
+        self.layout = layout
+        self._cps = layout.chunks_per_shard
+        self._grid = grid_shape
+        self._max_gap = max_gap_bytes
+        self._max_coalesced = max_coalesced_bytes
+        self._whole_fraction = whole_shard_fraction
+
+    # -- addressing -------------------------------------------------------------------------
+    def shard_of(self, coords: Coords) -> Coords:
+        return tuple(c // n for c, n in zip(coords, self._cps))
+
+    def position_in_shard(self, coords: Coords) -> int:
+        return self.layout.local_index(tuple(c % n for c, n in zip(coords, self._cps)))
+
+    def key(self, coords: Coords) -> str:
+        local = tuple(c % n for c, n in zip(coords, self._cps))
+        return f"{self._shard_key(self.shard_of(coords))}[inner chunk {local}]"
+
+    def group(self, coords: Coords) -> Hashable | None:
+        return self.shard_of(coords)
+
+    def lock_key(self, coords: Coords) -> str:
+        return self._shard_key(self.shard_of(coords))
+
+    def _by_shard(self, coords: Sequence[Coords]) -> dict[Coords, list[tuple[int, int]]]:
+        """shard -> [(position in the batch, position in the shard)]."""
+        groups: dict[Coords, list[tuple[int, int]]] = defaultdict(list)
+        for i, c in enumerate(coords):
+            groups[self.shard_of(c)].append((i, self.position_in_shard(c)))
+        return groups
+
+    def inner_chunks_in_array(self, shard: Coords) -> int:
+        """How many inner chunks of ``shard`` intersect the array (edge shards have fewer)."""
+        return int(
+            np.prod([min(n, g - s * n) for s, n, g in zip(shard, self._cps, self._grid)], dtype=np.int64)
+        )
+
+    # -- reads ------------------------------------------------------------------------------
+    def fetch(self, backend: Any, coords: Sequence[Coords]) -> list[Any]:
+        results: list[Any] = [None] * len(coords)
+        groups = self._by_shard(coords)
+        whole = [s for s, m in groups.items() if len(m) >= self._whole_fraction * self.layout.n_chunks]
+        indexed = [s for s in groups if s not in set(whole)]
+        keys = [self._shard_key(s) for s in whole + indexed]
+        ranges = [None] * len(whole) + [self.layout.index_range()] * len(indexed)
+        first = self.store.get_many(keys, ranges) if keys else []
+        wanted: list[tuple[str, int, int, int]] = []  # (shard key, offset, length, batch position)
+        for shard, key, data in zip(whole + indexed, keys, first):
+            if data is None:
+                continue
+            if shard in set(whole):
+                table = self.layout.index_from_shard(data, key)
+                view = memoryview(data)
+                for i, position in groups[shard]:
+                    offset, length = table[position]
+                    if offset != EMPTY:
+                        results[i] = view[int(offset) : int(offset + length)]
+            else:
+                table = self.layout.decode_index(data, key)
+                for i, position in groups[shard]:
+                    offset, length = table[position]
+                    if offset != EMPTY:
+                        wanted.append((key, int(offset), int(length), i))
+        self._fetch_ranges(wanted, results)
+        return results
+
+    def _fetch_ranges(self, wanted: list[tuple[str, int, int, int]], results: list[Any]) -> None:
+        """One ``get_many`` for all inner chunks, nearby ranges of a shard merged into one request."""
+        requests: list[tuple[str, int, int, list[tuple[int, int, int]]]] = []
+        for key, offset, length, i in sorted(wanted):
+            if requests:
+                last_key, start, end, members = requests[-1]
+                if (
+                    last_key == key
+                    and offset - end <= self._max_gap
+                    and offset + length - start <= self._max_coalesced
+                ):
+                    requests[-1] = (key, start, max(end, offset + length), [*members, (offset, length, i)])
+                    continue
+            requests.append((key, offset, offset + length, [(offset, length, i)]))
+        if not requests:
+            return
+        datas = self.store.get_many([r[0] for r in requests], [(r[1], r[2]) for r in requests])
+        for (key, start, end, members), data in zip(requests, datas):
+            if data is None:
+                raise CodecError("shard disappeared between its index read and its chunk read", key=key)
+            if len(data) < end - start:
+                raise CodecError(
+                    f"index points past the end of the shard (wanted bytes [{start}, {end}), "
+                    f"the shard ends at {start + len(data)})",
+                    key=key,
+                    codec="sharding_indexed",
+                )
+            view = memoryview(data)
+            for offset, length, i in members:
+                results[i] = view[offset - start : offset - start + length]
+
+    # -- writes -----------------------------------------------------------------------------
+    def put(self, backend: Any, coords: Sequence[Coords], encoded: Sequence[Any]) -> None:
+        groups = self._by_shard(coords)
+        partial = [s for s, m in groups.items() if len(m) < self.inner_chunks_in_array(s)]
+        partial_keys = [self._shard_key(s) for s in partial]
+        old = dict(zip(partial, self.store.get_many(partial_keys))) if partial else {}
+        to_set, to_delete = [], []
+        for shard, members in groups.items():
+            key = self._shard_key(shard)
+            entries: list[Any] = [None] * self.layout.n_chunks
+            previous = old.get(shard)
+            if previous is not None:
+                table = self.layout.index_from_shard(previous, key)
+                view = memoryview(previous)
+                for position in np.flatnonzero(table[:, 0] != EMPTY):
+                    offset, length = table[position]
+                    entries[position] = view[int(offset) : int(offset + length)]
+            for i, position in members:
+                entries[position] = encoded[i]
+            shard_bytes = self.layout.assemble(entries)
+            if shard_bytes is None:
+                to_delete.append(key)
+            else:
+                to_set.append((key, shard_bytes))
+        self.store.set_many(to_set)
+        self.store.delete_many(to_delete)
