@@ -65,6 +65,7 @@ def from_array(
     write_data: bool = True,
     name: str | None = None,
     chunks: Any = KEEP,
+    shards: Any = KEEP,
     filters: Any = KEEP,
     compressors: Any = KEEP,
     serializer: Any = KEEP,
@@ -86,6 +87,8 @@ def from_array(
     same_format = source_is_array and (zarr_format in (None, data.zarr_format))
     kwargs: dict[str, Any] = {
         "chunks": _keep(chunks, data.chunks if source_is_array else AUTO),
+        # Zarr v2 has no sharding: a kept layout drops it when converting to v2
+        "shards": _keep(shards, data.shards if source_is_array and zarr_format != 2 else None),
         "fill_value": fill_value
         if fill_value is not None
         else (data.fill_value if source_is_array else None),

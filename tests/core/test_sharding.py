@@ -18,8 +18,13 @@ from .test_plan import array_and_selection
 
 def _sharded(shape, chunks, shards, store=None, index_location="end", **kwargs):
     return cuzarr.create_array(
-        store=store if store is not None else MemoryStore(), shape=shape, chunks=chunks, dtype="i4",
-        fill_value=-1, shards={"shape": shards, "index_location": index_location}, **kwargs,
+        store=store if store is not None else MemoryStore(),
+        shape=shape,
+        chunks=chunks,
+        dtype="i4",
+        fill_value=-1,
+        shards={"shape": shards, "index_location": index_location},
+        **kwargs,
     )
 
 
@@ -121,10 +126,18 @@ def test_info_resize_and_nesting():
     expected[:7, :7] = 3
     np.testing.assert_array_equal(z[...], expected)
     nested = cuzarr.create_array(
-        store=MemoryStore(), shape=(16, 16), dtype="i4", chunks=(16, 16),
-        codecs=[cuzarr.codecs.ShardingCodec(chunk_shape=(8, 8), codecs=[
-            cuzarr.codecs.ShardingCodec(chunk_shape=(4, 4)),
-        ])],
+        store=MemoryStore(),
+        shape=(16, 16),
+        dtype="i4",
+        chunks=(16, 16),
+        codecs=[
+            cuzarr.codecs.ShardingCodec(
+                chunk_shape=(8, 8),
+                codecs=[
+                    cuzarr.codecs.ShardingCodec(chunk_shape=(4, 4)),
+                ],
+            )
+        ],
     )
     data = np.arange(256, dtype="i4").reshape(16, 16)
     nested[...] = data
@@ -160,7 +173,10 @@ def _rewrite_index(shard, layout, change):
         (lambda s, layout: s[:10], "shorter than its"),
         (lambda s, layout: s[:-1] + bytes([s[-1] ^ 0xFF]), "invalid shard index"),
         (lambda s, layout: _rewrite_index(s, layout, lambda t: t.__setitem__((1, 1), 10_000)), "outside"),
-        (lambda s, layout: _rewrite_index(s, layout, lambda t: t.__setitem__((1, 0), t[0, 0] + 1)), "overlaps"),
+        (
+            lambda s, layout: _rewrite_index(s, layout, lambda t: t.__setitem__((1, 0), t[0, 0] + 1)),
+            "overlaps",
+        ),
     ],
 )
 def test_corrupt_shards_raise_codec_error_naming_shard_and_inner_chunk(mutate, message):
@@ -184,3 +200,20 @@ def test_index_past_end_detected_on_ranged_reads():
     store.set("c/0/0", bytes(shard[: -layout.index_nbytes]) + bytes(index))
     with pytest.raises(CodecError, match="c/0/0"):
         z[0:2, 0:2]
+
+
+def test_from_array_keeps_or_changes_shards():
+    src = _sharded((16, 16), (4, 4), (8, 8))
+    src[...] = np.arange(256, dtype="i4").reshape(16, 16)
+    kept = cuzarr.from_array(MemoryStore(), data=src)
+    assert kept.shards == (8, 8) and kept.chunks == (4, 4)
+    np.testing.assert_array_equal(kept[...], src[...])
+    unsharded = cuzarr.from_array(MemoryStore(), data=src, shards=None)
+    assert unsharded.shards is None and unsharded.chunks == (4, 4)
+    v2 = cuzarr.from_array(MemoryStore(), data=src, zarr_format=2)
+    assert v2.shards is None and v2.zarr_format == 2
+    np.testing.assert_array_equal(v2[...], src[...])
+    resharded = cuzarr.from_array(
+        MemoryStore(), data=np.arange(256).reshape(16, 16), chunks=(2, 2), shards=(8, 16)
+    )
+    assert resharded.shards == (8, 16)
