@@ -37,9 +37,10 @@ from .convenience import (
     zeros_like,
 )
 from .core.array import Array
-from .core.copy import CopyError, copy, copy_all, copy_store
+from .core.copy import copy, copy_all, copy_store
 from .core.group import Group
 from .core.sync import ProcessSynchronizer, ThreadSynchronizer
+from .errors import CopyError
 
 __version__ = "0.1.0"
 

@@ -78,3 +78,7 @@ class ContainsGroupError(CuzarrError, FileExistsError):
 
 class NodeTypeValidationError(CuzarrError, ValueError):
     """A node exists but is not of the requested kind (array vs group)."""
+
+
+class CopyError(CuzarrError, RuntimeError):
+    """A copy refused because the destination already holds the node or key (``if_exists='raise'``)."""

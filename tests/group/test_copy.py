@@ -62,6 +62,12 @@ def test_copy_options():
     assert dict(dest["noattrs"].attrs) == {} and dict(dest["noattrs/x"].attrs) == {}
     cuzarr.copy(source["a/x"], dest, name="rechunked", chunks=(3, 4))
     assert dest["rechunked"].chunks == (3, 4)
+    cuzarr.copy(source["a/x"], dest, name="recompressed", compressors=None)
+    assert dest["recompressed"].compressors == () and dest["recompressed"][2, 3] == 11
+    cuzarr.copy(source["a/x"], dest, name="sharded", shards=(2, 4), chunks=(1, 2))
+    assert (dest["sharded"].shards, dest["sharded"].chunks) == ((2, 4), (1, 2))
+    cuzarr.copy(dest["sharded"], dest, name="unsharded", chunks=(3, 1))
+    assert dest["unsharded"].shards is None and dest["unsharded"][2, 3] == 11
     with pytest.raises(TypeError, match="name="):
         cuzarr.copy(source, dest)
     with pytest.raises(ValueError, match="if_exists"):

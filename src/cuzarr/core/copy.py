@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..config import config
-from ..errors import CuzarrError
+from ..errors import CopyError
 from ..storage import make_store
 from ..storage.base import Store
 from .array import Array
@@ -20,10 +20,7 @@ from .group import Group
 from .hierarchy import read_group
 
 IF_EXISTS = ("raise", "replace", "skip", "skip_initialized")
-
-
-class CopyError(CuzarrError, RuntimeError):
-    """A copy refused because the destination already holds the node or key (``if_exists='raise'``)."""
+_CODEC_KEYS = frozenset({"codecs", "compressor", "compressors", "filters", "serializer", "shards"})
 
 
 @contextmanager
@@ -299,12 +296,15 @@ def _array_kwargs(source: Array, dest: Group, create_kws: dict[str, Any]) -> dic
         "order": source.order,
     }
     metadata = source.metadata
+    # codecs are kept unless the caller names any, or rechunks a sharded array (its codec holds the shape)
+    keep_codecs = not (create_kws.keys() & _CODEC_KEYS) and not ("chunks" in create_kws and source.shards)
     if source.zarr_format == dest.zarr_format == 3:
-        kwargs["codecs"] = list(metadata.codecs)  # type: ignore[union-attr]
-        kwargs["chunks"] = tuple(metadata.chunk_shape)
         kwargs["dimension_names"] = source.dimension_names
         kwargs["chunk_key_encoding"] = metadata.chunk_key_encoding.to_json()
-    elif source.zarr_format == dest.zarr_format == 2:
+        if keep_codecs:
+            kwargs["codecs"] = list(metadata.codecs)  # type: ignore[union-attr]
+            kwargs["chunks"] = tuple(metadata.chunk_shape)
+    elif source.zarr_format == dest.zarr_format == 2 and keep_codecs:
         kwargs["compressor"] = metadata.compressor  # type: ignore[union-attr]
         kwargs["filters"] = list(metadata.filters) if metadata.filters else None  # type: ignore[union-attr]
         kwargs["dimension_separator"] = metadata.dimension_separator  # type: ignore[union-attr]
