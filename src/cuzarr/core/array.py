@@ -20,6 +20,7 @@ from .chunk_source import StoreChunks
 from .creation import normalize_shape
 from .info import ArrayInfo
 from .metadata_io import ArrayMetadata, node_key, write_array_metadata
+from .node import Node
 from .pipeline import ChunkIO
 from .selection import SelectionMixin
 from .shards import ShardedChunks
@@ -52,7 +53,7 @@ def build_codecs(metadata: ArrayMetadata) -> CodecChain | V2CodecChain:
     return V2CodecChain(metadata.compressor, metadata.filters, spec)
 
 
-class Array(SelectionMixin):
+class Array(Node, SelectionMixin):
     """A Zarr array (v2 or v3). Reads return NumPy arrays on CPU, CuPy arrays on GPU."""
 
     def __init__(
@@ -117,22 +118,6 @@ class Array(SelectionMixin):
     @property
     def metadata(self) -> ArrayMetadata:
         return self._metadata
-
-    @property
-    def store(self) -> Store:
-        return self._store
-
-    @property
-    def path(self) -> str:
-        return self._path
-
-    @property
-    def name(self) -> str:
-        return "/" + self._path
-
-    @property
-    def basename(self) -> str:
-        return self._path.rsplit("/", 1)[-1]
 
     @property
     def zarr_format(self) -> int:

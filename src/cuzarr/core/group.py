@@ -26,11 +26,12 @@ from .hierarchy import (
     write_group_metadata,
 )
 from .metadata_io import V2_ATTRS_KEY, V3_KEY, node_key
+from .node import Node
 from .nodes import NewNode
 from .tree import GroupInfo, TreeRepr, render_tree
 
 
-class Group(GroupWriter):
+class Group(Node, GroupWriter):
     """A Zarr group (v2 or v3). Members are read lazily; with consolidated metadata, never re-read.
 
     A group opened with consolidated metadata trusts it: members created, changed or deleted by
@@ -107,23 +108,6 @@ class Group(GroupWriter):
         )
 
     # -- properties -------------------------------------------------------------------------
-    @property
-    def store(self) -> Store:
-        return self._store
-
-    @property
-    def path(self) -> str:
-        return self._path
-
-    @property
-    def name(self) -> str:
-        """h5py-style absolute name: ``'/'`` for the root, ``'/a/b'`` below it."""
-        return "/" + self._path
-
-    @property
-    def basename(self) -> str:
-        return self.name.rsplit("/", 1)[-1]
-
     @property
     def metadata(self) -> GroupMetadata:
         """The group's stored metadata (v3: includes the raw ``consolidated_metadata`` when present)."""
