@@ -8,20 +8,22 @@ from __future__ import annotations
 from . import buffer, codecs, errors, storage
 from .api import (
     array,
-    consolidate_metadata,
     create,
     create_array,
-    create_group,
     empty,
     full,
-    group,
     ones,
     open,
     open_array,
+    zeros,
+)
+from .api_group import (
+    consolidate_metadata,
+    create_group,
+    group,
     open_consolidated,
     open_group,
     tree,
-    zeros,
 )
 from .config import config
 from .convenience import (

@@ -13,7 +13,7 @@ import numpy as np
 from .core.array import Array
 from .core.creation import AUTO
 from .core.group import Group
-from .core.hierarchy import consolidate, is_group, read_node_and_consolidated
+from .core.hierarchy import is_group, read_node_and_consolidated
 from .core.metadata_io import read_node_metadata
 from .core.nodes import array_config, create_array_node
 from .errors import (
@@ -28,7 +28,7 @@ from .storage import make_store
 _MODES = ("r", "r+", "a", "w", "w-")
 
 
-def _check_mode(mode: str) -> str:
+def check_mode(mode: str) -> str:
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
     return mode
@@ -132,7 +132,7 @@ def create(
     if kwargs:
         raise TypeError(f"create() got unexpected keyword arguments {sorted(kwargs)}")
     if mode is not None:
-        _check_mode(mode)
+        check_mode(mode)
         overwrite = overwrite or mode == "w"
     if chunks is True or chunks is None:
         chunks = AUTO
@@ -202,7 +202,7 @@ def open_array(
     **kwargs: Any,
 ) -> Array:
     """Open an existing array; with mode 'a', 'w' or 'w-' and ``shape=``, create one."""
-    _check_mode(mode)
+    check_mode(mode)
     resolved = make_store(store, mode=mode, storage_options=storage_options)
     path = (path or "").strip("/")
     write_empty = array_config(config, write_empty_chunks)
@@ -258,7 +258,7 @@ def open(  # noqa: A001 - zarr-python's name
     """
     if mode is None:
         mode = "r" if getattr(store, "read_only", False) else "a"
-    _check_mode(mode)
+    check_mode(mode)
     path = (path or "").strip("/")
     if "shape" in kwargs:
         return open_array(
@@ -290,132 +290,6 @@ def open(  # noqa: A001 - zarr-python's name
             )
         if mode != "a":
             raise GroupNotFoundError(f"no array or group found at path '{path}' in {resolved!r}")
+    from .api_group import open_group  # the group functions build on this module's helpers
+
     return open_group(resolved, mode=mode, zarr_format=zarr_format, path=path, **kwargs)
-
-
-def open_group(
-    store: Any = None,
-    *,
-    mode: str = "a",
-    cache_attrs: Any = None,
-    synchronizer: Any = None,
-    path: str | None = None,
-    chunk_store: Any = None,
-    storage_options: dict[str, Any] | None = None,
-    zarr_format: int | None = None,
-    meta_array: Any = None,
-    attributes: dict[str, Any] | None = None,
-    use_consolidated: bool | str | None = None,
-    device: str | None = None,
-) -> Group:
-    """Open a group with file-like ``mode``: 'r'/'r+' must exist, 'a' opens or creates, 'w' replaces,
-    'w-' creates and fails if something exists.
-
-    ``use_consolidated``: None (default) uses consolidated metadata when the group has it (v3:
-    inside ``zarr.json``; v2: ``.zmetadata``), True requires it, False ignores it, and a str names
-    a v2 consolidated key other than ``.zmetadata``. Consolidated metadata is a snapshot: it does
-    not see nodes written after the last ``consolidate_metadata`` (see ``Group``).
-    ``cache_attrs``, ``chunk_store`` and ``meta_array`` are accepted for zarr 2 code and ignored.
-    """
-    _check_mode(mode)
-    resolved = make_store(store, mode=mode, storage_options=storage_options)
-    path = (path or "").strip("/")
-    if mode in ("r", "r+", "a"):
-        try:
-            return Group.open(
-                resolved,
-                zarr_format,
-                use_consolidated,
-                path=path,
-                read_only=mode == "r",
-                synchronizer=synchronizer,
-                device=device,
-            )
-        except GroupNotFoundError:
-            if mode != "a":
-                raise
-    return Group.from_store(
-        resolved,
-        path=path,
-        attributes=attributes,
-        zarr_format=zarr_format,
-        overwrite=mode == "w",
-        synchronizer=synchronizer,
-        device=device,
-    )
-
-
-def group(
-    store: Any = None,
-    *,
-    overwrite: bool = False,
-    chunk_store: Any = None,
-    cache_attrs: Any = None,
-    synchronizer: Any = None,
-    path: str | None = None,
-    zarr_format: int | None = None,
-    meta_array: Any = None,
-    attributes: dict[str, Any] | None = None,
-    storage_options: dict[str, Any] | None = None,
-    device: str | None = None,
-) -> Group:
-    """Open or create a group (mode 'a'); ``overwrite=True`` replaces whatever is at ``path``."""
-    return open_group(
-        store,
-        mode="w" if overwrite else "a",
-        synchronizer=synchronizer,
-        path=path,
-        storage_options=storage_options,
-        zarr_format=zarr_format,
-        attributes=attributes,
-        device=device,
-    )
-
-
-def create_group(
-    store: Any,
-    *,
-    path: str | None = None,
-    zarr_format: int | None = None,
-    overwrite: bool = False,
-    attributes: dict[str, Any] | None = None,
-    storage_options: dict[str, Any] | None = None,
-) -> Group:
-    """Create a new group; ``ContainsGroupError``/``ContainsArrayError`` if a node exists (unless ``overwrite``)."""
-    resolved = make_store(store, mode="a", storage_options=storage_options)
-    path = (path or "").strip("/")
-    return Group.from_store(
-        resolved,
-        path=path,
-        attributes=attributes,
-        zarr_format=zarr_format,
-        overwrite=overwrite,
-    )
-
-
-def open_consolidated(*args: Any, use_consolidated: bool = True, **kwargs: Any) -> Group:
-    """``open_group`` that requires consolidated metadata (ValueError naming the document if absent)."""
-    if use_consolidated is not True:
-        raise TypeError("open_consolidated requires use_consolidated=True; use open_group to bypass it")
-    return open_group(*args, use_consolidated=True, **kwargs)
-
-
-def consolidate_metadata(store: Any, path: str | None = None, zarr_format: int | None = None) -> Group:
-    """Write the metadata of every node below the group at ``path`` into that group, so that opening
-    the hierarchy and walking all of it costs one metadata read.
-
-    v3: into the group's ``zarr.json`` (``consolidated_metadata``); v2: ``.zmetadata``; both as
-    zarr-python 3.1.6 writes them. The result is a snapshot: run this again after changing the
-    hierarchy, or readers using consolidated metadata will not see the changes.
-    """
-    if isinstance(store, Group):
-        store, path = store.store, path if path is not None else store.path
-    resolved = make_store(store, mode="a")
-    path = (path or "").strip("/")
-    metadata, consolidated = consolidate(resolved, path, zarr_format)
-    return Group(resolved, path, metadata, consolidated=consolidated)
-
-
-def tree(grp: Group, expand: bool | None = None, level: int | None = None) -> Any:
-    """zarr-python's deprecated ``zarr.tree(group)``: the same as ``group.tree()``."""
-    return grp.tree(expand=expand, level=level)

@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from .api import AUTO, create, create_array, open_array, open_group
+from .api import AUTO, create, create_array, open_array
 from .api import open as open_node
+from .api_group import open_group
 from .config import config
 from .core.array import Array
 from .core.group import Group
