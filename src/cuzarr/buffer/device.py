@@ -141,7 +141,14 @@ class DeviceBackend(Backend):
         chunk_selections: Sequence[tuple],
         out_selections: Sequence[tuple],
     ) -> None:
-        """``out[out_sel] = chunk[chunk_sel]`` for the whole batch in one ``copy_strided`` launch."""
+        """``out[out_sel] = chunk[chunk_sel]`` for the whole batch in one ``copy_strided`` launch.
+
+        Only slice selections give views to copy into; index arrays (orthogonal and coordinate
+        selections) take the generic path, since ``out[array]`` would be a copy.
+        """
+        if not all(_is_view_selection(sel) for sel in out_selections):
+            super().scatter(out, chunks, chunk_selections, out_selections)
+            return
         pairs = [(c[cs], out[os]) for c, cs, os in zip(chunks, chunk_selections, out_selections)]
         device = all(
             isinstance(s, self.xp.ndarray)
@@ -156,3 +163,8 @@ class DeviceBackend(Backend):
             return
         with self.ops.scope():
             device_decode.copy_into(self.ops, pairs)
+
+
+def _is_view_selection(selection: tuple) -> bool:
+    """Whether indexing with ``selection`` returns a view (slices, ints and Ellipsis only)."""
+    return all(isinstance(item, (slice, int)) or item is Ellipsis for item in selection)

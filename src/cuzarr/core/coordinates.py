@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .indexing import _expand_ellipsis, _is_integer, is_bool_array, is_integer_array, wrap_indices
+from .indexing import _is_integer, is_bool_array, is_integer_array, wrap_indices
 from .plan import ChunkProjection
 
 
@@ -52,7 +52,7 @@ def normalize_coordinate_selection(selection: Any, shape: tuple[int, ...]) -> Po
 
 def normalize_mask_selection(selection: Any, shape: tuple[int, ...]) -> PointSelection:
     """A boolean array of the array's shape: the points where it is True, in C order."""
-    items = _expand_ellipsis(selection, shape) if isinstance(selection, tuple) else (selection,)
+    items = selection if isinstance(selection, tuple) else (selection,)
     if len(items) != 1 or not is_bool_array(items[0]):
         raise IndexError("a mask selection is a single boolean array with the shape of the array")
     mask = np.asarray(items[0])
