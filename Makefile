@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 NVCC ?= nvcc
 KERNELS := $(wildcard kernels/*.cu)
 
-.PHONY: install demo test lint kernels bench gpu-test gpu-dry-run wheelhouse clean
+.PHONY: install demo test lint kernels bench gpu-test gpu-dry-run wheelhouse clean fuzz stress
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,15 @@ kernels:
 
 test: $(STAMP) lint kernels
 	$(PY) -m pytest -q -p no:cacheprovider tests
+
+# Long reliability runs (`make test` runs a few thousand fuzz cases and a few kills of each):
+# 100,000+ fuzz cases (hypothesis, 1500 per test), then 50 SIGKILLs per layout plus the full
+# thread/process stress and the remote-fault tests.
+fuzz: $(STAMP)
+	CUZARR_FUZZ_EXAMPLES=1500 $(PY) -m pytest -q -p no:cacheprovider tests/fuzz
+
+stress: $(STAMP)
+	CUZARR_STRESS=1 $(PY) -m pytest -q -p no:cacheprovider tests/stress tests/storage/test_retry.py
 
 # On the GPU machine: offline install from wheelhouse/, GPU tests, GPU benchmark (results in $$OUT).
 gpu-test:

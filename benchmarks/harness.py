@@ -8,6 +8,9 @@ from __future__ import annotations
 import json
 import os
 import platform
+import threading
+import time
+import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -25,10 +28,93 @@ def smooth_field(n: int) -> np.ndarray:
     return np.round(field, 3).astype(np.float32)
 
 
+def image_stack(planes: int, n: int) -> np.ndarray:
+    """An int16 stack of ``planes`` n x n images: smooth structure plus sensor-like noise."""
+    y, x = np.mgrid[0:n, 0:n].astype(np.float32) / n
+    rng = np.random.default_rng(1)
+    stack = np.empty((planes, n, n), np.int16)
+    for z in range(planes):
+        base = 2000 + 1500 * np.sin(6 * x + z * 0.3) * np.cos(4 * y - z * 0.2)
+        stack[z] = (base + rng.normal(0, 20, size=(n, n))).astype(np.int16)
+    return stack
+
+
+def timed(function: Callable[[], Any]) -> float:
+    """Seconds one call of ``function`` takes."""
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def summarize(times: list[float]) -> dict[str, float]:
+    """Median, min and max of repeated timings (seconds), plus how many there were."""
+    ordered = sorted(times)
+    return {
+        "median_s": float(np.median(ordered)),
+        "min_s": ordered[0],
+        "max_s": ordered[-1],
+        "repeats": len(ordered),
+    }
+
+
+class PeakMemory:
+    """Peak memory of a block beyond what was allocated before it: Python/NumPy heap via
+    tracemalloc (``traced_bytes``) and process RSS sampled every millisecond (``rss_bytes``, which
+    also sees native allocations such as tensorstore's)."""
+
+    def __init__(self, interval: float = 0.001):
+        self._interval = interval
+        self.traced_bytes = 0
+        self.rss_bytes = 0
+
+    def __enter__(self) -> PeakMemory:
+        try:
+            import psutil
+
+            self._process: Any = psutil.Process()
+        except ImportError:  # RSS is reported as 0 without psutil
+            self._process = None
+        self._stop = threading.Event()
+        self._rss0 = self._rss_peak = self._rss()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+        self._traced0 = tracemalloc.get_traced_memory()[0]
+        return self
+
+    def _rss(self) -> int:
+        return self._process.memory_info().rss if self._process is not None else 0
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._rss_peak = max(self._rss_peak, self._rss())
+
+    def __exit__(self, *exc: object) -> None:
+        self.traced_bytes = tracemalloc.get_traced_memory()[1] - self._traced0
+        tracemalloc.stop()
+        self._stop.set()
+        self._sampler.join()
+        self._rss_peak = max(self._rss_peak, self._rss())
+        self.rss_bytes = self._rss_peak - self._rss0
+
+
+def machine_info() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+
+
+def versions() -> dict[str, str]:
+    return {name: library_version(name) for name in ("cuzarr", "zarr", "tensorstore", "numcodecs", "numpy")}
+
+
 def best_of(repeat: int, function: Callable[[], Any]) -> float:
     """The fastest of ``repeat`` runs, in seconds (the least disturbed by a noisy machine)."""
-    import time
-
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -66,12 +152,8 @@ def save_record(path: str, benchmark: str, payload: dict[str, Any]) -> None:
     record = {
         "benchmark": benchmark,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-        },
-        "versions": {name: library_version(name) for name in ("cuzarr", "zarr", "tensorstore", "numcodecs")},
+        "machine": {**machine_info(), "cpus": os.cpu_count()},
+        "versions": versions(),
         **payload,
     }
     with open(path, "w") as f:

@@ -171,3 +171,14 @@ def test_import_cuzarr_as_zarr_runs_zarr_python_code(tmp_path):
     )
     z[:] = 1
     assert zarr.open_array(str(tmp_path / "d.zarr"), mode="r")[5:7, 5:7].sum() == 4
+
+
+@pytest.mark.parametrize("kwargs,expected", [({}, 0), ({"fill_value": None}, None), ({"fill_value": 5}, 5)])
+def test_v2_fill_value_none_is_null_like_zarr_python(kwargs, expected):
+    store = {}
+    z = cuzarr.create_array(store=store, shape=(2,), dtype="i4", zarr_format=2, **kwargs)
+    assert json.loads(store[".zarray"])["fill_value"] == expected
+    assert z.fill_value == expected
+    assert z[...].tolist() == [expected or 0] * 2
+    v3 = cuzarr.create_array(store={}, shape=(2,), dtype="i4", **kwargs)
+    assert v3.fill_value == (expected or 0)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .core.array import Array
-from .core.creation import AUTO
+from .core.creation import AUTO, DEFAULT_FILL
 from .core.group import Group
 from .core.hierarchy import is_group, read_node_and_consolidated
 from .core.metadata_io import read_node_metadata
@@ -47,7 +47,7 @@ def create_array(
     compressors: Any = AUTO,
     compressor: Any = AUTO,
     serializer: Any = AUTO,
-    fill_value: Any = None,
+    fill_value: Any = DEFAULT_FILL,
     order: str | None = None,
     zarr_format: int | None = None,
     attributes: dict[str, Any] | None = None,
@@ -100,7 +100,7 @@ def create(
     chunks: Any = AUTO,
     dtype: Any = None,
     compressor: Any = AUTO,
-    fill_value: Any = None,
+    fill_value: Any = DEFAULT_FILL,
     order: str | None = None,
     store: Any = None,
     overwrite: bool = False,

@@ -23,6 +23,12 @@ _DEFAULTS: dict[str, Any] = {
     "sharding_coalesce_max_bytes": 16 << 20,
     "auto_chunk_min_bytes": 1024 * 1024,
     "auto_chunk_max_bytes": 4 * 1024 * 1024,
+    # reliability: decoded-size cap of variable-length chunks (others are capped by their shape)
+    "max_vlen_chunk_bytes": 512 * 1024 * 1024,
+    # remote stores (RetryingStore): attempts after the first, and the first backoff (doubles)
+    "remote_retries": 5,
+    "remote_backoff_s": 0.1,
+    "remote_backoff_max_s": 10.0,
 }
 
 _VALID_DEVICES = ("cpu", "cuda", "gpu", "emulated")
@@ -104,3 +110,12 @@ class Config:
 
 
 config = Config()
+
+
+def _drop_pool_after_fork() -> None:
+    """A forked child (e.g. a DataLoader worker) inherits the pool object but not its threads."""
+    config._pool = None
+    config._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_drop_pool_after_fork)

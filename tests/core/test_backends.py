@@ -62,3 +62,18 @@ def test_selection_read_write_on_backend(device, sharded, name):
     else:
         model[index] = value
     np.testing.assert_array_equal(z[...], model)
+
+
+@pytest.mark.parametrize("device", ["cpu", "emulated"])
+def test_threads_reading_one_array_get_their_own_staging(device):
+    from concurrent.futures import ThreadPoolExecutor
+
+    model = np.arange(256 * 64, dtype="f4").reshape(256, 64)
+    z = cuzarr.create_array(store=MemoryStore(), shape=model.shape, chunks=(8, 64), dtype="f4", device=device)
+    z[...] = model
+    rows = [slice(i, i + 32) for i in range(0, 256, 32)]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(10):
+            results = list(pool.map(lambda s: z[s], rows))
+            for s, result in zip(rows, results):
+                np.testing.assert_array_equal(result, model[s])

@@ -10,6 +10,7 @@ strided-copy launch driven by a descriptor table. ``EmulatedBackend`` (NumPy) an
 from __future__ import annotations
 
 import logging
+import threading
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -34,9 +35,17 @@ class DeviceBackend(Backend):
     def __init__(self, ops: DeviceOps):
         self.ops = ops
         self.xp = ops.xp
-        self._arenas = StagingArenas(ops)
+        self._thread_state = threading.local()
         self._plans: weakref.WeakKeyDictionary[Any, DevicePlan | str] = weakref.WeakKeyDictionary()
         self._warned: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    @property
+    def _arenas(self) -> StagingArenas:
+        """Staging arenas of the calling thread: threads reading one array never share a buffer."""
+        arenas = getattr(self._thread_state, "arenas", None)
+        if arenas is None:
+            arenas = self._thread_state.arenas = StagingArenas(self.ops)
+        return arenas
 
     # -- arrays -----------------------------------------------------------------------------
     def supports_dtype(self, dtype: np.dtype) -> bool:

@@ -9,6 +9,7 @@ pool, a GPU implementation overrides the batch methods to make one device call p
 
 from __future__ import annotations
 
+import itertools
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
@@ -19,7 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import CodecError
+from ..errors import CodecError, MetadataError
 
 _POOL_PREFIX = "cuzarr"  # thread_name_prefix of config.thread_pool()
 
@@ -48,8 +49,18 @@ class Codec(ABC):
 
     @classmethod
     def from_config(cls, configuration: dict[str, Any] | None) -> Codec:
-        """Build from the ``configuration`` object of ``{"name": ..., "configuration": ...}``."""
-        return cls(**(configuration or {}))
+        """Build from the ``configuration`` object of ``{"name": ..., "configuration": ...}``.
+
+        Bad configurations (missing or unknown keys included) are ``MetadataError``s naming the field."""
+        try:
+            return cls(**(configuration or {}))
+        except MetadataError as exc:
+            if exc.field is None and exc.source is None:
+                raise type(exc)(str(exc), field="codecs") from exc
+            raise
+        except TypeError as exc:
+            message = f"invalid configuration for codec {cls.codec_name!r}: {exc}"
+            raise MetadataError(message, field="codecs") from exc
 
     @abstractmethod
     def get_config(self) -> dict[str, Any]:
@@ -138,21 +149,38 @@ def as_uint8(data: BytesLike) -> np.ndarray:
 def run_batch(function: Any, items: Sequence[Any], *, min_parallel: int = 2) -> list[Any]:
     """Apply ``function`` to every item on the shared thread pool, keeping order.
 
-    Every task has finished when this returns or raises (the first error, in item order), so no
-    worker is still writing into caller-owned outputs. Called from a pool worker it runs inline
-    instead of waiting on the pool it occupies (which could deadlock).
+    ``threads`` pool workers pull item indexes from one shared counter, so a batch of
+    thousands of small chunks costs a handful of pool submissions (not one future per chunk)
+    and the load balances itself. Every item runs and every worker has finished when this
+    returns or raises (the first error, in item order), so no worker is still writing into
+    caller-owned outputs. Called from a pool worker it runs inline instead of waiting on the
+    pool it occupies (which could deadlock).
     """
     from ..config import config
 
-    if (
-        len(items) < min_parallel
-        or config.get("threads") == 1
-        or threading.current_thread().name.startswith(_POOL_PREFIX)
-    ):
+    count = len(items)
+    threads = config.get("threads") or 1
+    if count < min_parallel or threads == 1 or threading.current_thread().name.startswith(_POOL_PREFIX):
         return [function(item) for item in items]
-    futures = [config.thread_pool().submit(function, item) for item in items]
+    results: list[Any] = [None] * count
+    errors: dict[int, BaseException] = {}
+    next_index = itertools.count().__next__  # atomic under the GIL
+
+    def work() -> None:
+        while (i := next_index()) < count:
+            try:
+                results[i] = function(items[i])
+            except BaseException as exc:  # noqa: BLE001 - re-raised below, in item order
+                errors[i] = exc
+
+    pool = config.thread_pool()
+    futures = [pool.submit(work) for _ in range(min(threads, count))]
     wait(futures)
-    return [f.result() for f in futures]
+    for future in futures:
+        future.result()
+    if errors:
+        raise errors[min(errors)]
+    return results
 
 
 def check_decoded_size(actual: int, expected: int, codec: str) -> None:

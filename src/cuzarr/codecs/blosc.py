@@ -182,4 +182,13 @@ class BloscCodec(BytesBytesCodec):
             return self._numcodec.encode(as_uint8(data))
 
     def decode(self, data: BytesLike, spec: ChunkSpec, out: np.ndarray | None = None) -> BytesLike:
+        if out is None:  # no chunk-sized target bounds it: check the header's size first (bombs)
+            from .limits import decode_limit
+
+            nbytes, _ = header_sizes(as_uint8(data), self.codec_name)
+            if nbytes > (limit := decode_limit(spec)):
+                raise CodecError(
+                    f"header declares {nbytes} bytes, more than {limit} (decompression bomb?)",
+                    codec=self.codec_name,
+                )
         return blosc_decode(data, out, codec=self.codec_name)

@@ -8,6 +8,7 @@ innermost compressor writes straight into that memory and the serializer is a no
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +27,21 @@ from .base import (
 )
 from .bytes import BytesCodec
 from .registry import codec_from_json
+
+#: Chunks up to this size decode (and encode) through a reused per-thread scratch buffer when the
+#: output is not contiguous: no allocation or page faults per chunk, and the copy reads from cache.
+SCRATCH_MAX_BYTES = 16 << 20
+_scratch = threading.local()
+
+
+def scratch_buffer(name: str, nbytes: int) -> np.ndarray:
+    """This thread's reusable flat uint8 buffer ``name`` of exactly ``nbytes`` (grown on demand)."""
+    buf = getattr(_scratch, name, None)
+    if buf is None or buf.size < nbytes:
+        buf = np.empty(max(nbytes, 1), np.uint8)
+        setattr(_scratch, name, buf)
+    return buf[:nbytes]
+
 
 _KIND = {ArrayArrayCodec: "array->array", ArrayBytesCodec: "array->bytes", BytesBytesCodec: "bytes->bytes"}
 
@@ -103,6 +119,16 @@ class CodecChain:
         self._ab_spec = current
         self._encoded_size = serializer.encoded_size(current)
         self._in_place = isinstance(serializer, BytesCodec) and not self._aa
+        # the common case (bytes serializer in native order, no filters, a compressor): a chunk's
+        # bytes are its memory, so decode is one compressor call into the output (or scratch)
+        self._plain = (
+            self._in_place
+            and bool(self._bb)
+            and serializer.wire_dtype(current.dtype) == current.dtype
+            and current.dtype.fields is None
+            and not current.dtype.hasobject
+        )
+        self._nbytes = spec.nbytes
 
     @property
     def spec(self) -> ChunkSpec:
@@ -144,6 +170,8 @@ class CodecChain:
         """Decode one chunk (see ``decode_batch``); errors name ``key`` and the failing codec."""
         if out is not None:
             check_out(out, self._spec)
+            if self._plain:
+                return self._decode_plain(data, key, out)
         step: Codec = self._bb[-1] if self._bb else self._ab
         try:
             # the serializer fills ``out`` itself (one pass, byte swap included) unless filters follow
@@ -177,6 +205,35 @@ class CodecChain:
                 f"decoding failed: {type(exc).__name__}: {exc}", key=key, codec=step.codec_name
             ) from exc
 
+    def _decode_plain(self, data: BytesLike, key: str | None, out: np.ndarray) -> np.ndarray:
+        """Decompress straight into ``out`` when it is contiguous, else into this thread's scratch
+        buffer (in cache) and copy once; the compressors check the decoded size."""
+        direct = out.flags.c_contiguous and out.dtype == self._spec.dtype
+        if direct:
+            target = out.reshape(-1).view(np.uint8)
+        elif self._nbytes <= SCRATCH_MAX_BYTES:
+            target = scratch_buffer("decode", self._nbytes)
+        else:
+            target = np.empty(self._nbytes, np.uint8)
+        step = self._bb[-1]
+        try:
+            for i in range(len(self._bb) - 1, 0, -1):
+                step = self._bb[i]
+                data = step.decode(data, self._ab_spec)
+            step = self._bb[0]
+            step.decode(data, self._ab_spec, out=target)
+        except CodecError as exc:
+            if exc.key is not None or key is None:
+                raise
+            raise with_key(exc, key) from exc
+        except Exception as exc:
+            raise CodecError(
+                f"decoding failed: {type(exc).__name__}: {exc}", key=key, codec=step.codec_name
+            ) from exc
+        if not direct:
+            np.copyto(out, target.view(self._spec.dtype).reshape(self._spec.shape))
+        return out
+
     def encode(self, chunk: np.ndarray, *, key: str | None = None) -> BytesLike:
         """Encode one chunk of ``spec.shape`` (any layout); never returns memory shared with ``chunk``."""
         arr = np.asarray(chunk)
@@ -185,6 +242,16 @@ class CodecChain:
         step: Codec = self._aa[0][0] if self._aa else self._ab
         try:
             data: Any = arr if arr.dtype == self._spec.dtype else arr.astype(self._spec.dtype)
+            if self._plain and not data.flags.c_contiguous and self._nbytes <= SCRATCH_MAX_BYTES:
+                # a strided view (a chunk of the caller's array): gather it into this thread's
+                # scratch instead of a fresh C-order copy; the compressor output is new memory
+                scratch = scratch_buffer("encode", self._nbytes)
+                np.copyto(scratch.view(self._spec.dtype).reshape(self._spec.shape), data)
+                data = scratch
+                for codec in self._bb:
+                    step = codec
+                    data = codec.encode(data, self._ab_spec)
+                return no_alias(no_alias(data, scratch), arr)
             for codec, decoded_spec in self._aa:
                 step = codec
                 data = codec.encode(data, decoded_spec)

@@ -67,4 +67,8 @@ class GzipCodec(BytesBytesCodec):
             return self._numcodec.encode(as_uint8(data))
 
     def decode(self, data: BytesLike, spec: ChunkSpec, out: np.ndarray | None = None) -> BytesLike:
+        if out is None:  # no chunk-sized target bounds it: inflate at most the limit (bombs)
+            from .limits import decode_limit, decompress_bounded
+
+            return decompress_bounded("gzip", data, decode_limit(spec))
         return gzip_decode(data, out, codec=self.codec_name)

@@ -97,7 +97,9 @@ def codec_from_json(obj: Any) -> Codec:
         )
     try:
         return cls.from_config(dict(config or {}))
-    except MetadataError:
+    except MetadataError as exc:
+        if exc.field is None and exc.source is None:  # name the field, as every metadata error does
+            raise type(exc)(str(exc), field="codecs") from exc
         raise
     except (TypeError, ValueError) as exc:
         raise MetadataError(f"invalid configuration for codec {name!r}: {exc}", field="codecs") from exc

@@ -22,6 +22,7 @@ from .base import BytesLike, ChunkSpec, as_uint8, check_decoded_size, codec_erro
 from .blosc import blosc_decode
 from .chain import check_out, decode_batch_with, encode_batch_with, no_alias
 from .gzip import gzip_decode
+from .limits import decode_limit, decompress_bounded
 from .zstd import zstd_decode
 
 # numcodecs ids whose streams cuzarr can size-check and decode into preallocated memory
@@ -125,14 +126,21 @@ class V2CodecChain:
     def _decompress(self, data: BytesLike, target: np.ndarray | None) -> Any:
         """Compressor step; without filters the result is checked to be exactly ``spec.nbytes``."""
         name = self._name(self._compressor)
+        builtin = type(self._compressor).__module__.startswith("numcodecs.")
         if self._filters or name in OBJECT_CODEC_IDS:
+            # filters may widen items (astype): a generous but finite cap against bombs
+            limited = decompress_bounded(name, data, decode_limit(self._spec, 16)) if builtin else None
+            if limited is not None:
+                return limited
             with codec_errors(name):
                 return self._compressor.decode(data)
         if self._checked_decode is not None:
             target = np.empty(self._spec.nbytes, np.uint8) if target is None else target
             return self._checked_decode(data, target, codec=name)
+        limited = decompress_bounded(name, data, self._spec.nbytes) if builtin else None
         with codec_errors(name):
-            decoded = as_uint8(ensure_contiguous_ndarray(self._compressor.decode(data)))
+            raw = limited if limited is not None else self._compressor.decode(data)
+            decoded = as_uint8(ensure_contiguous_ndarray(raw))
         check_decoded_size(decoded.size, self._spec.nbytes, name)
         if target is None:
             return decoded

@@ -84,4 +84,12 @@ class ZstdCodec(BytesBytesCodec):
             return self._numcodec.encode(as_uint8(data))
 
     def decode(self, data: BytesLike, spec: ChunkSpec, out: np.ndarray | None = None) -> BytesLike:
+        if out is None:  # no chunk-sized target bounds it: check the frame headers first (bombs)
+            from .limits import decode_limit, zstd_bound
+
+            limit = decode_limit(spec)
+            if zstd_bound(data, self.codec_name) > limit:
+                raise CodecError(
+                    f"stream declares more than {limit} bytes (decompression bomb?)", codec="zstd"
+                )
         return zstd_decode(data, out, codec=self.codec_name)

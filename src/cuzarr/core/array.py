@@ -344,6 +344,34 @@ class Array(Node, SelectionMixin):
     def dimension_names(self) -> tuple[str | None, ...] | None:
         return getattr(self._metadata, "dimension_names", None)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by what defines the array (store, path, metadata, settings), not its backend objects,
+        so arrays travel to dask workers and DataLoader processes on any device."""
+        return (
+            _rebuild_array,
+            (
+                self._store,
+                self._path,
+                self._metadata,
+                self.device,
+                self._read_only,
+                self._write_empty_chunks,
+                self._synchronizer,
+            ),
+        )
+
+    def __dask_tokenize__(self) -> tuple[Any, ...]:
+        """A cheap deterministic token: dask would otherwise pickle a whole MemoryStore to hash it."""
+        return (
+            "cuzarr.Array",
+            repr(self._store),
+            self._path,
+            self.shape,
+            self.chunks,
+            str(self.dtype),
+            self.device,
+        )
+
     def with_config(self, config: Any) -> Array:
         """The same array with other runtime settings (``{'write_empty_chunks': bool}``)."""
         write_empty = (
@@ -358,6 +386,26 @@ class Array(Node, SelectionMixin):
             write_empty_chunks=write_empty,
             synchronizer=self._synchronizer,
         )
+
+
+def _rebuild_array(
+    store: Store,
+    path: str,
+    metadata: ArrayMetadata,
+    device: str,
+    read_only: bool,
+    write_empty_chunks: bool | None,
+    synchronizer: Any,
+) -> Array:
+    return Array(
+        store,
+        path,
+        metadata,
+        device=device,
+        read_only=read_only,
+        write_empty_chunks=write_empty_chunks,
+        synchronizer=synchronizer,
+    )
 
 
 __all__ = ["Array", "build_codecs", "node_key"]

@@ -10,6 +10,8 @@ from typing import Any, Protocol
 from ..storage.base import Store
 
 Coords = tuple[int, ...]
+#: Bound on the formatted keys a ``StoreChunks`` remembers (one read's batch is far below it).
+_KEY_CACHE_MAX = 1 << 16
 
 
 class ChunkSource(Protocol):
@@ -39,20 +41,27 @@ class StoreChunks:
     def __init__(self, store: Store, chunk_key: Callable[[Coords], str]):
         self.store = store
         self._chunk_key = chunk_key
+        #: keys already formatted: the pipeline names a batch's chunks and then fetches them
+        self._keys: dict[Coords, str] = {}
 
     def key(self, coords: Coords) -> str:
-        return self._chunk_key(coords)
+        key = self._keys.get(coords)
+        if key is None:
+            if len(self._keys) >= _KEY_CACHE_MAX:
+                self._keys.clear()
+            key = self._keys[coords] = self._chunk_key(coords)
+        return key
 
     def group(self, coords: Coords) -> Hashable | None:
         return None
 
     def lock_key(self, coords: Coords) -> str:
-        return self._chunk_key(coords)
+        return self.key(coords)
 
     def fetch(self, backend: Any, coords: Sequence[Coords]) -> list[Any]:
-        return backend.fetch(self.store, [self._chunk_key(c) for c in coords])
+        return backend.fetch(self.store, [self.key(c) for c in coords])
 
     def put(self, backend: Any, coords: Sequence[Coords], encoded: Sequence[Any]) -> None:
-        keys = [self._chunk_key(c) for c in coords]
+        keys = [self.key(c) for c in coords]
         self.store.set_many([(k, data) for k, data in zip(keys, encoded) if data is not None])
         self.store.delete_many([k for k, data in zip(keys, encoded) if data is None])

@@ -19,6 +19,17 @@ from ..metadata.fill_value import cast_fill_value, default_fill_value
 AUTO = "auto"
 
 
+class _DefaultFill:
+    """``fill_value`` not given: the dtype's default (zarr-python tells this apart from ``None``,
+    which for Zarr v2 means "no fill value", written as null)."""
+
+    def __repr__(self) -> str:
+        return "DEFAULT_FILL"
+
+
+DEFAULT_FILL: Any = _DefaultFill()
+
+
 def normalize_shape(shape: Any) -> tuple[int, ...]:
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
@@ -140,7 +151,7 @@ def build_metadata(
     compressor: Any = AUTO,
     serializer: Any = AUTO,
     codecs: Any = None,
-    fill_value: Any = None,
+    fill_value: Any = DEFAULT_FILL,
     order: str | None = None,
     zarr_format: int = 3,
     attributes: dict[str, Any] | None = None,
@@ -159,7 +170,11 @@ def build_metadata(
         raise ValueError(f"order must be 'C' or 'F', got {order!r}")
     attributes = dict(attributes or {})
     if zarr_format == 3:
-        fill = default_fill_value(dtype) if fill_value is None else _cast_fill(fill_value, dtype)
+        fill = (
+            default_fill_value(dtype)
+            if fill_value is None or fill_value is DEFAULT_FILL
+            else _cast_fill(fill_value, dtype)
+        )
         data_type = v3_canonical(dtype)
         codecs_json = _v3_codecs(
             data_type,
@@ -191,7 +206,10 @@ def build_metadata(
         if dimension_names is not None:
             raise ValueError("dimension_names apply to Zarr v3 arrays only")
         encoding = _key_encoding(chunk_key_encoding, dimension_separator, default="v2")
-        fill = default_fill_value(dtype) if fill_value is None else _cast_fill(fill_value, dtype)
+        if fill_value is DEFAULT_FILL:
+            fill = default_fill_value(dtype)
+        else:  # an explicit None is v2's "no fill value" (null), as zarr-python writes it
+            fill = None if fill_value is None else _cast_fill(fill_value, dtype)
         auto_filters = isinstance(filters, str) and filters == AUTO
         filter_list = default_v2_filters(dtype) if auto_filters else (_as_list(filters) or None)
         return ArrayMetadataV2(

@@ -94,7 +94,7 @@ def write_chunks(io: ChunkIO, projections: list[ChunkProjection], value: Any) ->
             if io.write_empty_chunks:
                 empty = [False] * len(chunks)
             else:
-                empty = run_batch(lambda c: io.backend.all_equal(c, io.fill_value), chunks)
+                empty = run_batch(lambda c: _is_fill(io, c), chunks)
             kept = [i for i, is_empty in enumerate(empty) if not is_empty]
             encoded = io.backend.encode_chunks(
                 io.codecs, [chunks[i] for i in kept], keys=[keys[i] for i in kept]
@@ -103,6 +103,15 @@ def write_chunks(io: ChunkIO, projections: list[ChunkProjection], value: Any) ->
             for i, data in zip(kept, encoded):
                 by_position[i] = data
             io.source.put(io.backend, [p.coords for p in batch], by_position)
+
+
+def _is_fill(io: ChunkIO, chunk: Any) -> bool:
+    """Whether a chunk equals the fill value everywhere; real data is rejected on its first element
+    without a full pass (and without the chunk-sized boolean temporary of the full comparison)."""
+    first = chunk[(slice(0, 1),) * chunk.ndim] if isinstance(chunk, np.ndarray) and chunk.size else None
+    if first is not None and not io.backend.all_equal(first, io.fill_value):
+        return False
+    return io.backend.all_equal(chunk, io.fill_value)
 
 
 def _chunk_locks(io: ChunkIO, batch: list[ChunkProjection]) -> AbstractContextManager[Any]:

@@ -129,6 +129,8 @@ def plan_orthogonal(selection: BasicSelection, chunk_shape: tuple[int, ...]) -> 
         for dim, length, chunk_len in zip(selection.dims, selection.array_shape, chunk_shape)
     ]
     full_shape = selection.full_shape
+    if not any(isinstance(dim, ArrayDimSelection) for dim in selection.dims):
+        return _plan_slices(per_dim)
     projections = []
     for pieces in itertools.product(*per_dim):
         projections.append(
@@ -144,6 +146,20 @@ def plan_orthogonal(selection: BasicSelection, chunk_shape: tuple[int, ...]) -> 
 
 
 plan_basic = plan_orthogonal
+
+
+def _plan_slices(per_dim: list[list[_DimPiece]]) -> list[ChunkProjection]:
+    """Slices on every axis (the common case): per-axis pieces are computed once and every chunk
+    is a product of them, so the per-chunk work is a tuple transpose and one object."""
+    columns = [
+        [(p.chunk_index, p.chunk_slice, p.out_slice, p.covers, p.whole) for p in dim] for dim in per_dim
+    ]
+    projections = []
+    append = projections.append
+    for combo in itertools.product(*columns):
+        coords, chunk_sel, out_sel, covers, whole = zip(*combo) if combo else ((),) * 5
+        append(ChunkProjection(coords, chunk_sel, out_sel, all(covers), all(whole)))
+    return projections
 
 
 def iter_batches(

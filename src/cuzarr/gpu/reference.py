@@ -9,6 +9,7 @@ which bounds-checks every access, so a wrong descriptor fails loudly instead of 
 from __future__ import annotations
 
 import ctypes
+import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +28,15 @@ class Memory:
     """An emulated device address space over host memory: register arrays, then view by address."""
 
     def __init__(self) -> None:
-        self._regions: list[tuple[int, int, np.ndarray, Any]] = []
+        self._thread_state = threading.local()
+
+    @property
+    def _regions(self) -> list[tuple[int, int, np.ndarray, Any]]:
+        """Per thread, as a device stream would be: concurrent batches never see each other's buffers."""
+        regions = getattr(self._thread_state, "regions", None)
+        if regions is None:
+            regions = self._thread_state.regions = []
+        return regions
 
     def register(self, array: Any) -> int:
         """The address of ``array``'s first element; its whole extent becomes addressable."""

@@ -42,6 +42,10 @@ def _codec_config(value: Any, *, field: str, source: str | None) -> dict:
         raise MetadataError(
             f'expected an object with a string "id", got {value!r}', source=source, field=field
         )
+    if value["id"] == "pickle":  # as a filter or compressor of any dtype, not only of '|O'
+        raise MetadataError(
+            "the pickle codec is refused: decoding it can run arbitrary code", source=source, field=field
+        )
     try:
         return json.loads(json.dumps(value, allow_nan=True))
     except (TypeError, ValueError) as exc:

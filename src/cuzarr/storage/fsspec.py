@@ -23,6 +23,7 @@ from .base import (
     validate_key,
     validate_prefix,
 )
+from .retry import retry_batch
 
 #: Exceptions from fsspec backends that mean "no such key".
 _MISSING = (FileNotFoundError, IsADirectoryError, NotADirectoryError, KeyError)
@@ -67,8 +68,30 @@ class FsspecStore(Store):
         """A store over the same filesystem and root as an ``fsspec.FSMap``."""
         return cls(mapper.fs, path=mapper.root, read_only=read_only)
 
-    # -- reads ----------------------------------------------------------------------
+    # -- retries: transient faults (timeouts, resets, 5xx) are retried, see storage/retry.py ----
     def _get_many(self, keys: list[str], byte_ranges: list[ByteRange | None] | None) -> list[bytes | None]:
+        items = list(zip(keys, byte_ranges or [None] * len(keys)))
+
+        def fetch(batch: list[tuple[str, ByteRange | None]]) -> list[bytes | None]:
+            ranges = [r for _, r in batch]
+            return self._get_many_once(
+                [k for k, _ in batch], None if all(r is None for r in ranges) else ranges
+            )
+
+        return retry_batch(fetch, items, keys, action="reading", where=repr(self))  # type: ignore[return-value]
+
+    def _set_many(self, items: Sequence[tuple[str, BytesLike]]) -> None:
+        retry_batch(
+            self._set_many_once, list(items), [k for k, _ in items], action="writing", where=repr(self)
+        )
+
+    def _delete_many(self, keys: Sequence[str]) -> None:
+        retry_batch(self._delete_many_once, list(keys), keys, action="deleting", where=repr(self))
+
+    # -- reads ----------------------------------------------------------------------
+    def _get_many_once(
+        self, keys: list[str], byte_ranges: list[ByteRange | None] | None
+    ) -> list[bytes | None]:
         paths = [self._prefix + key for key in keys]
         n = len(paths)
         ranges: list[ByteRange | None] = byte_ranges or [None] * n
@@ -144,7 +167,7 @@ class FsspecStore(Store):
         return int(size)
 
     # -- writes ---------------------------------------------------------------------
-    def _set_many(self, items: Sequence[tuple[str, BytesLike]]) -> None:
+    def _set_many_once(self, items: Sequence[tuple[str, BytesLike]]) -> None:
         payload = {
             self._prefix + key: value if type(value) is bytes else bytes(as_memoryview(value))
             for key, value in items
@@ -154,7 +177,7 @@ class FsspecStore(Store):
                 self.fs.makedirs(parent, exist_ok=True)
         self.fs.pipe(payload)
 
-    def _delete_many(self, keys: Sequence[str]) -> None:
+    def _delete_many_once(self, keys: Sequence[str]) -> None:
         paths = [self._prefix + key for key in keys]
         try:
             self.fs.rm(paths)
@@ -213,7 +236,8 @@ class FsspecStore(Store):
     def __repr__(self) -> str:
         protocol = self.fs.protocol if isinstance(self.fs.protocol, str) else self.fs.protocol[0]
         ro = ", read_only=True" if self.read_only else ""
-        return f"FsspecStore('{protocol}://{self.path}'{ro})"
+        url = self.path if "://" in self.path else f"{protocol}://{self.path}"  # http paths are URLs
+        return f"FsspecStore('{url}'{ro})"
 
 
 def _needs_size(byte_range: ByteRange | None) -> bool:

@@ -4,11 +4,17 @@ Reads use raw ``os.open``/``os.pread`` (no file objects) and run on the shared t
 batches when there are several keys, because chunk reads are dominated by syscall latency.
 Writes go to a temp file next to the target and are ``os.replace``-d onto it, so readers never
 see a half-written value and a failed write leaves the old value intact.
+
+Symlinks are never followed out of the root: a key whose directory or file resolves outside it
+raises ``InvalidKeyError`` (directories are checked once and cached; files open with
+``O_NOFOLLOW`` so only symlinked files take the slow path), and listings skip such links.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import itertools
 import os
 import re
 import threading
@@ -19,6 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..config import config
+from ..errors import InvalidKeyError
 from .base import (
     ByteRange,
     BytesLike,
@@ -36,7 +43,8 @@ _R = TypeVar("_R")
 _TEMP_RE = re.compile(r"\..*\.[0-9a-f]{32}\.partial")
 #: Errors that mean "no value at this key" (a directory, or a file where a directory is expected).
 _MISSING = (FileNotFoundError, IsADirectoryError, NotADirectoryError)
-_O_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+#: O_NOFOLLOW: a symlinked file fails with ELOOP, and LocalStore checks where it leads (slow path).
+_O_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
 _O_WRITE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 #: Up to this many keys are handled on the calling thread; pool overhead would dominate.
 _SERIAL_MAX = 2
@@ -116,22 +124,49 @@ def _write_batch(batch: Sequence[tuple[str, BytesLike]]) -> None:
         _write_file(path, value)
 
 
+_in_batch = threading.local()  # .active: this thread is running slices of a _run_batched call
+
+
 def _in_pool_thread() -> bool:
     # A pool task must never wait on other pool tasks (deadlock when the pool is full).
-    return threading.current_thread().name.startswith("cuzarr")
+    return getattr(_in_batch, "active", False) or threading.current_thread().name.startswith("cuzarr")
 
 
 def _run_batched(fn: Callable[[Sequence[_T]], _R], items: list[_T]) -> list[_R]:
-    """``fn`` over contiguous slices of ``items`` on the shared pool; waits for every slice
-    before raising the first error, so no I/O is still running when this returns."""
+    """``fn`` over contiguous slices of ``items``: ``threads - 1`` pool workers and the calling
+    thread take slices from a shared counter (a few submissions per call, self-balancing). Waits
+    for every slice before raising the first error, so no I/O is still running when this returns."""
     threads = config.get("threads") or 1
     if len(items) <= _SERIAL_MAX or threads <= 1 or _in_pool_thread():
         return [fn(items)]
+    step = -(-len(items) // min(len(items), threads * 8))
+    starts = range(0, len(items), step)
+    results: list[Any] = [None] * len(starts)
+    errors: dict[int, BaseException] = {}
+    next_slice = itertools.count().__next__  # atomic under the GIL
+
+    def work() -> None:
+        _in_batch.active = True
+        try:
+            while (i := next_slice()) < len(starts):
+                try:
+                    results[i] = fn(items[starts[i] : starts[i] + step])
+                except BaseException as exc:  # noqa: BLE001 - re-raised below, in slice order
+                    errors[i] = exc
+        finally:
+            _in_batch.active = False
+
     pool = config.thread_pool()
-    step = -(-len(items) // min(len(items), threads * 4))
-    futures = [pool.submit(fn, items[i : i + step]) for i in range(0, len(items), step)]
-    wait(futures)
-    return [future.result() for future in futures]
+    futures = [pool.submit(work) for _ in range(min(threads, len(starts)) - 1)]
+    try:
+        work()
+    finally:
+        wait(futures)
+    for future in futures:
+        future.result()
+    if errors:
+        raise errors[min(errors)]
+    return results
 
 
 class LocalStore(Store):
@@ -144,6 +179,8 @@ class LocalStore(Store):
             root = root[len("file://") :]
         self._root = os.path.abspath(root)
         self._prefix = self._root.rstrip(os.sep) + os.sep
+        self._real_prefix = os.path.realpath(self._root).rstrip(os.sep) + os.sep
+        self._inside_dirs: set[str] = set()  # directories known to resolve inside the root
 
     @property
     def root(self) -> Path:
@@ -155,27 +192,69 @@ class LocalStore(Store):
     # -- reads ----------------------------------------------------------------------
     def _get_many(self, keys: list[str], byte_ranges: list[ByteRange | None] | None) -> list[bytes | None]:
         items = list(zip(map(self._path, keys), byte_ranges or [None] * len(keys)))
-        results = _run_batched(_read_batch, items)
+        self._check_inside(keys, [path for path, _ in items])
+        try:
+            results = _run_batched(_read_batch, items)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                raise
+            return [_read_file(self._resolve_link(k, p), r) for k, (p, r) in zip(keys, items)]
         return results[0] if len(results) == 1 else [value for batch in results for value in batch]
+
+    # -- symlinks: never followed out of the root -------------------------------------
+    def _is_inside(self, path: str) -> bool:
+        real = os.path.realpath(path) + os.sep
+        if real.startswith(self._real_prefix):
+            return True
+        self._real_prefix = os.path.realpath(self._root).rstrip(os.sep) + os.sep  # the root link moved?
+        return real.startswith(self._real_prefix)
+
+    def _check_inside(self, keys: Sequence[str], paths: Sequence[str]) -> None:
+        """Refuse keys whose directory leads out of the root through a symlink (cached per directory)."""
+        checked: set[str] = set()  # directories that do not exist yet are checked once per call
+        for key, path in zip(keys, paths):
+            directory = path[: path.rfind(os.sep)]
+            if directory in self._inside_dirs or directory in checked:
+                continue
+            if not self._is_inside(directory):
+                raise InvalidKeyError(f"store key {key!r} leads out of {self._root} through a symlink")
+            checked.add(directory)
+            if os.path.isdir(directory):
+                if len(self._inside_dirs) > 65536:
+                    self._inside_dirs.clear()
+                self._inside_dirs.add(directory)
+
+    def _resolve_link(self, key: str, path: str) -> str:
+        """The target of a symlinked key when it stays inside the root; else ``InvalidKeyError``."""
+        if not os.path.islink(path):
+            return path
+        if not self._is_inside(path):
+            raise InvalidKeyError(f"store key {key!r} is a symlink leading out of {self._root}")
+        return os.path.realpath(path)
 
     def path_of(self, key: str) -> str:
         """The file that holds ``key`` (for readers that ``pread`` into their own buffers, e.g. a pinned arena)."""
-        return self._path(validate_key(key))
+        path = self._path(validate_key(key))
+        self._check_inside([key], [path])
+        return self._resolve_link(key, path)
 
     def exists(self, key: str) -> bool:
-        return os.path.isfile(self._path(validate_key(key)))
+        path = self._path(validate_key(key))
+        return os.path.isfile(path) and self._is_inside(path)
 
     def getsize(self, key: str) -> int:
         path = self._path(validate_key(key))
-        if not os.path.isfile(path):
+        if not os.path.isfile(path) or not self._is_inside(path):
             raise FileNotFoundError(key)
         return os.stat(path).st_size
 
     # -- writes ---------------------------------------------------------------------
     def _set_many(self, items: Sequence[tuple[str, BytesLike]]) -> None:
+        self._check_inside([key for key, _ in items], [self._path(key) for key, _ in items])
         _run_batched(_write_batch, [(self._path(key), value) for key, value in items])
 
     def _delete_many(self, keys: Sequence[str]) -> None:
+        self._check_inside(keys, [self._path(key) for key in keys])
         parents = set()
         for key in keys:
             path = self._path(key)
@@ -215,6 +294,8 @@ class LocalStore(Store):
                 name = entry.name
                 if namepart and not name.startswith(namepart):
                     continue
+                if entry.is_symlink() and (entry.is_dir() or not self._is_inside(entry.path)):
+                    continue  # never descend into linked directories (loops) nor list links out of the root
                 if entry.is_dir():
                     self._walk(entry.path, rel + name + "/", "", out)
                 elif not _TEMP_RE.fullmatch(name):

@@ -9,6 +9,11 @@ second member of the same name and emits a ``UserWarning`` starting with ``'Dupl
 (zarr-python's ZipStore behaves the same way through ``zipfile``): readers (zipfile, zarr-python,
 this store) return the newest member, and the old bytes stay in the file until it is rewritten.
 ``delete_many`` raises ``NotImplementedError`` (``supports_deletes`` is False).
+
+Not crash-safe while open for writing: the central directory is written by ``close()``, so a
+process killed before then leaves a zip that readers cannot open (its members are still in the
+file; ``zip -FF`` can recover them). Members whose names could escape an extraction directory
+(``..``, absolute paths, drive letters, backslashes, NUL) make opening the zip fail.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import InvalidKeyError
 from .base import (
     ByteRange,
     BytesLike,
@@ -65,6 +71,12 @@ class ZipStore(Store):
         self._lock = threading.RLock()
         self._zf = zipfile.ZipFile(self._path, mode=mode, compression=compression, allowZip64=allowZip64)
         self._owner = True  # views from with_read_only share the ZipFile but never close it
+        for name in self._zf.NameToInfo:  # a member named '../x' or '/x' could escape when extracted
+            try:
+                validate_key(name[:-1] if name.endswith("/") else name)
+            except InvalidKeyError as exc:
+                self._zf.close()
+                raise InvalidKeyError(f"{self._path}: zip entry refused: {exc}") from None
 
     @property
     def path(self) -> Path:

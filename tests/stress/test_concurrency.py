@@ -1,0 +1,161 @@
+"""Concurrency: readers during writes see whole old or new chunks; writers that share chunks lose
+no update with a synchronizer; chunk-aligned writers need none. Threads and processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cuzarr
+from cuzarr.storage import LocalStore, MemoryStore
+
+from .conftest import STRESS_STATS, rounds
+
+_N, _CHUNK = 32 * 1024, 2048
+
+
+def _uniform_chunks(data: np.ndarray) -> list[int]:
+    versions = []
+    for start in range(0, data.size, _CHUNK):
+        values = np.unique(data[start : start + _CHUNK])
+        assert values.size == 1, f"torn chunk at {start}: {values[:6]}"
+        versions.append(int(values[0]))
+    return versions
+
+
+def _make(store, shards: bool = False, **kwargs):
+    return cuzarr.create_array(
+        store,
+        shape=(_N,),
+        chunks=(_CHUNK,),
+        shards=(_CHUNK * 4,) if shards else None,
+        dtype="u4",
+        fill_value=0,
+        compressors=[{"name": "zstd", "configuration": {"level": 1}}],
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("kind", ["memory", "local", "local-sharded"])
+def test_readers_see_old_or_new_chunks(kind: str, tmp_path: Path) -> None:
+    store = MemoryStore() if kind == "memory" else LocalStore(tmp_path / "a")
+    arr = _make(store, shards=kind.endswith("sharded"))
+    versions = rounds(200, 15)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            for v in range(1, versions + 1):
+                arr[...] = np.full(_N, v, dtype="u4")
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            stop.set()
+
+    def reader() -> None:
+        reader_arr = cuzarr.open_array(store, mode="r")
+        try:
+            last = 0
+            while not stop.is_set():
+                seen = _uniform_chunks(reader_arr[...])
+                assert min(seen) >= 0 and max(seen) <= versions
+                last = max(last, max(seen))
+                STRESS_STATS["concurrent-reads"] += 1
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer)] + [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors, errors[0]
+    assert _uniform_chunks(arr[...]) == [versions] * (_N // _CHUNK)
+
+
+def _partial_writes(arr, writer: int, nwriters: int, count: int) -> None:
+    """Writer ``w`` owns elements ``i % nwriters == w``: every write touches chunks others write too."""
+    rng = np.random.default_rng(writer)
+    own = np.arange(writer, _N, nwriters)
+    for step in range(count):
+        pick = own[int(rng.integers(0, own.size - 64)) :][:64]
+        arr.vindex[(pick,)] = np.full(pick.size, step + 1, dtype="u4")
+        arr.vindex[(own[:8],)] = np.full(8, step + 1, dtype="u4")  # a chunk every writer shares
+
+
+@pytest.mark.parametrize("shards", [False, True])
+def test_thread_writers_with_synchronizer_lose_nothing(shards: bool) -> None:
+    nwriters, count = 4, rounds(150, 15)
+    arr = _make(MemoryStore(), shards=shards, synchronizer=cuzarr.ThreadSynchronizer())
+    threads = [
+        threading.Thread(target=_partial_writes, args=(arr, w, nwriters, count)) for w in range(nwriters)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    data = arr[...]
+    for w in range(nwriters):
+        assert (data[np.arange(w, _N, nwriters)[:8]] == count).all(), f"writer {w} lost an update"
+    STRESS_STATS["synchronized-thread-writes"] += nwriters * count * 2
+
+
+def test_chunk_aligned_writers_need_no_synchronizer(tmp_path: Path) -> None:
+    arr = _make(LocalStore(tmp_path / "a"))
+    nchunks, count = _N // _CHUNK, rounds(60, 6)
+
+    def write(worker: int) -> None:
+        for step in range(1, count + 1):
+            for c in range(worker, nchunks, 4):
+                arr[c * _CHUNK : (c + 1) * _CHUNK] = np.full(_CHUNK, step * 10 + worker, dtype="u4")
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert _uniform_chunks(arr[...]) == [count * 10 + c % 4 for c in range(nchunks)]
+    STRESS_STATS["unsynchronized-aligned-writes"] += nchunks * count
+
+
+def _process_writer(path: str, lock_dir: str, writer: int, nwriters: int, count: int) -> None:
+    arr = cuzarr.open_array(path, mode="r+", synchronizer=cuzarr.ProcessSynchronizer(lock_dir))
+    _partial_writes(arr, writer, nwriters, count)
+
+
+def _process_reader(path: str, rounds_: int, queue) -> None:
+    arr = cuzarr.open_array(path, mode="r")
+    try:
+        for _ in range(rounds_):
+            data = arr[...]
+            assert data.shape == (_N,)
+        queue.put(None)
+    except BaseException as exc:  # reported to the parent
+        queue.put(repr(exc))
+
+
+def test_process_writers_with_synchronizer_lose_nothing(tmp_path: Path) -> None:
+    path, locks = str(tmp_path / "a"), str(tmp_path / "locks")
+    _make(path)
+    nwriters, count = 3, rounds(60, 6)
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [
+        ctx.Process(target=_process_writer, args=(path, locks, w, nwriters, count)) for w in range(nwriters)
+    ]
+    procs.append(ctx.Process(target=_process_reader, args=(path, count, queue)))
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=300)
+        assert p.exitcode == 0
+    assert queue.get(timeout=10) is None
+    data = cuzarr.open_array(path, mode="r")[...]
+    for w in range(nwriters):
+        assert (data[np.arange(w, _N, nwriters)[:8]] == count).all(), f"process {w} lost an update"
+    STRESS_STATS["synchronized-process-writes"] += nwriters * count * 2
