@@ -82,3 +82,12 @@ class NodeTypeValidationError(CuzarrError, ValueError):
 
 class CopyError(CuzarrError, RuntimeError):
     """A copy refused because the destination already holds the node or key (``if_exists='raise'``)."""
+
+
+class RemoteStoreError(CuzarrError, OSError):
+    """A store operation that kept failing with transient errors; ``key`` is the key at fault."""
+
+    def __init__(self, message: str, *, key: str | None = None, attempts: int = 0):
+        super().__init__(message)
+        self.key = key
+        self.attempts = attempts

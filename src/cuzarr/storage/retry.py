@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from ..config import config
-from ..errors import CuzarrError
+from ..errors import CuzarrError, RemoteStoreError
 from .base import ByteRange, BytesLike
 from .wrappers import WrapperStore
 
@@ -53,15 +53,6 @@ _TRANSIENT_NAMES = {
     "ResponseStreamingError",
     "ChunkedEncodingError",
 }
-
-
-class RemoteStoreError(CuzarrError, OSError):
-    """A store operation that kept failing with transient errors; ``key`` is the key at fault."""
-
-    def __init__(self, message: str, *, key: str | None = None, attempts: int = 0):
-        super().__init__(message)
-        self.key = key
-        self.attempts = attempts
 
 
 def _status(exc: BaseException) -> int | None:
