@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
+import cuzarr
 from cuzarr import cli
 
 
@@ -28,3 +30,79 @@ def test_bench_runs_the_default_set_and_writes_a_record(tmp_path, capsys, monkey
     questions = {(r["case"], r["question"]) for r in record["results"]}
     assert ("512 zstd", "full_write") in questions and ("128 zstd", "full_read") in questions
     assert all(r["min_s"] <= r["median_s"] <= r["max_s"] for r in record["results"])
+
+
+@pytest.fixture
+def hierarchy(tmp_path):
+    root = cuzarr.group(store=str(tmp_path / "h.zarr"))
+    t = root.create_group("temperature")
+    a = t.create_array(name="t2m", shape=(6, 8), chunks=(3, 4), dtype="f4")
+    a[...] = np.arange(48, dtype="f4").reshape(6, 8)
+    return tmp_path / "h.zarr"
+
+
+def test_info_and_tree(hierarchy, capsys):
+    assert cli.main(["info", str(hierarchy), "--path", "temperature/t2m"]) == 0
+    out = capsys.readouterr().out
+    assert "Chunk shape" in out and "(3, 4)" in out and "Chunks Initialized" in out
+    assert cli.main(["tree", str(hierarchy)]) == 0
+    out = capsys.readouterr().out
+    assert "temperature" in out and "t2m" in out and "(6, 8) float32" in out
+
+
+def test_user_mistakes_exit_2_without_traceback(tmp_path, capsys):
+    assert cli.main(["info", str(tmp_path / "missing.zarr")]) == 2
+    err = capsys.readouterr().err
+    assert "missing.zarr" in err and "Traceback" not in err
+    np.save(tmp_path / "x.npy", np.zeros(3))
+    assert cli.main(["convert", str(tmp_path / "nope.npy"), str(tmp_path / "o.zarr")]) == 2
+    assert "nope.npy" in capsys.readouterr().err
+
+
+def test_convert_npy_with_chunks_codec_and_shards_then_resume(tmp_path, capsys):
+    data = np.arange(40 * 30, dtype="i2").reshape(40, 30)
+    np.save(tmp_path / "in.npy", data)
+    dest = str(tmp_path / "out.zarr")
+    args = [
+        "convert",
+        str(tmp_path / "in.npy"),
+        dest,
+        "--chunks",
+        "5,5",
+        "--shards",
+        "10,15",
+        "--codec",
+        "gzip",
+    ]
+    assert cli.main(args) == 0
+    z = cuzarr.open_array(dest, mode="r")
+    assert z.chunks == (5, 5) and z.shards == (10, 15) and z.compressors[0].codec_name == "gzip"
+    np.testing.assert_array_equal(z[...], data)
+    assert "wrote 8 stored objects" in capsys.readouterr().out
+    assert cli.main(args) == 0  # resuming: everything is already there
+    assert "wrote 0 stored objects, skipped 8" in capsys.readouterr().out
+
+
+def test_convert_zarr_v2_to_v3_and_copy(tmp_path, capsys):
+    data = np.arange(64, dtype="f8").reshape(8, 8)
+    cuzarr.create_array(
+        store=str(tmp_path / "v2.zarr"), shape=(8, 8), chunks=(4, 4), dtype="f8", zarr_format=2
+    )[...] = data
+    assert cli.main(["convert", str(tmp_path / "v2.zarr"), str(tmp_path / "v3.zarr"), "--chunks", "8,2"]) == 0
+    v3 = cuzarr.open_array(str(tmp_path / "v3.zarr"), mode="r")
+    assert v3.zarr_format == 3 and v3.chunks == (8, 2)
+    np.testing.assert_array_equal(v3[...], data)
+    assert cli.main(["copy", str(tmp_path / "v3.zarr"), str(tmp_path / "copy.zarr")]) == 0
+    np.testing.assert_array_equal(cuzarr.open_array(str(tmp_path / "copy.zarr"), mode="r")[...], data)
+
+
+def test_convert_hdf5_dataset(tmp_path, capsys):
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(tmp_path / "in.h5", "w") as f:
+        f["group/data"] = np.arange(12).reshape(3, 4)
+    assert cli.main(["convert", f"{tmp_path / 'in.h5'}:/group/data", str(tmp_path / "h.zarr")]) == 0
+    np.testing.assert_array_equal(
+        cuzarr.open_array(str(tmp_path / "h.zarr"))[...], np.arange(12).reshape(3, 4)
+    )
+    assert cli.main(["convert", f"{tmp_path / 'in.h5'}:/nope", str(tmp_path / "n.zarr")]) == 2
+    assert "/nope" in capsys.readouterr().err

@@ -1,5 +1,9 @@
 """The ``cuzarr`` command line: one function per subcommand, registered in ``SUBCOMMANDS``.
 
+    cuzarr info STORE [--path P]            layout, codecs and stored size
+    cuzarr tree STORE [--level N]           the hierarchy with shapes and dtypes
+    cuzarr convert SRC DST [--chunks ...] [--shards ...] [--codec zstd] [--zarr-format 3]
+    cuzarr copy SRC DST [--if-exists ...]   every key, bytes untouched
     cuzarr bench [--set default|full] [--size N] [--repeat R] [--out DIR]
 
 A subcommand is a pair ``(add_arguments(parser), run(args) -> exit code)``; adding one is one
@@ -14,6 +18,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from . import cli_nodes
+from .errors import CuzarrError
 
 # -- bench --------------------------------------------------------------------------------------
 
@@ -90,6 +97,10 @@ SUBCOMMANDS: dict[
     str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 ] = {
     "bench": (_bench_arguments, bench),
+    "info": (cli_nodes.info_arguments, cli_nodes.info),
+    "tree": (cli_nodes.tree_arguments, cli_nodes.tree),
+    "convert": (cli_nodes.convert_arguments, cli_nodes.convert),
+    "copy": (cli_nodes.copy_arguments, cli_nodes.copy),
 }
 
 
@@ -104,8 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a subcommand; user mistakes print one line (no traceback) and exit with status 2."""
     args = build_parser().parse_args(argv)
-    return int(args.run(args) or 0)
+    try:
+        return int(args.run(args) or 0)
+    except (cli_nodes.UsageError, CuzarrError, FileNotFoundError) as exc:
+        print(f"cuzarr {args.command}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

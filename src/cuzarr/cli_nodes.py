@@ -1,0 +1,212 @@
+"""``cuzarr info | tree | convert | copy``: inspecting and converting stored arrays from a shell.
+
+Each subcommand is ``(add_arguments(parser), run(args) -> exit code)``; ``cli.py`` registers them.
+User mistakes raise ``UsageError`` (printed without a traceback, exit status 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+import cuzarr
+
+
+class UsageError(Exception):
+    """A mistake in the command line or its inputs: printed as one line, exit status 2."""
+
+
+def _shape_arg(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers like 512,512, got {text!r}"
+        ) from exc
+
+
+# -- info / tree ------------------------------------------------------------------------------
+
+
+def info_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("store", help="a path or URL of a Zarr array or group")
+    parser.add_argument("--path", default="", help="a node inside the store (default: its root)")
+
+
+def info(args: argparse.Namespace) -> int:
+    """Print the layout, codecs and stored size of an array, or the summary of a group."""
+    node = _open(args.store, args.path)
+    print(node.info_complete() if isinstance(node, cuzarr.Array) else node.info)
+    return 0
+
+
+def tree_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("store", help="a path or URL of a Zarr group")
+    parser.add_argument("--path", default="", help="a group inside the store (default: its root)")
+    parser.add_argument("--level", type=int, default=None, help="how many levels deep to show")
+
+
+def tree(args: argparse.Namespace) -> int:
+    """Print the hierarchy with each array's shape and dtype."""
+    node = _open(args.store, args.path)
+    if isinstance(node, cuzarr.Array):
+        print(f"{node.name} {node.shape} {node.dtype}")
+    else:
+        print(node.tree(level=args.level))
+    return 0
+
+
+def _open(store: str, path: str) -> Any:
+    try:
+        return cuzarr.open(store, mode="r", path=path)
+    except cuzarr.errors.NodeNotFoundError as exc:
+        raise UsageError(f"nothing to open at {store!r} path {path!r}: {exc}") from exc
+
+
+# -- convert ----------------------------------------------------------------------------------
+
+CODECS = {
+    "zstd": lambda level: [cuzarr.codecs.ZstdCodec(level=level if level is not None else 0)],
+    "gzip": lambda level: [cuzarr.codecs.GzipCodec(level=level if level is not None else 5)],
+    "blosc": lambda level: [cuzarr.codecs.BloscCodec(cname="lz4", clevel=level if level is not None else 5)],
+    "none": lambda level: None,
+}
+
+
+def convert_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source", help="a .npy file, an HDF5 dataset as FILE.h5:/dataset, or a Zarr array")
+    parser.add_argument("dest", help="the Zarr array to write (a path or URL)")
+    parser.add_argument("--chunks", type=_shape_arg, help="chunk shape, e.g. 512,512 (default: auto)")
+    parser.add_argument("--shards", type=_shape_arg, help="shard shape, e.g. 4096,4096 (Zarr v3 only)")
+    parser.add_argument("--codec", choices=sorted(CODECS), default="zstd", help="compressor (default zstd)")
+    parser.add_argument("--level", type=int, default=None, help="compression level")
+    parser.add_argument("--zarr-format", type=int, choices=(2, 3), default=3)
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing destination")
+    parser.add_argument("--progress", action="store_true", help="show a progress bar (tqdm if installed)")
+
+
+def convert(args: argparse.Namespace) -> int:
+    """Copy an array into a new Zarr array with other chunks, codecs, shards or format.
+
+    Resumable: rerun the same command after an interruption and stored objects that already
+    exist in the destination are skipped.
+    """
+    source = _open_source(args.source)
+    dest = _open_or_create_dest(args, source)
+    objects = list(_storage_regions(dest))
+    written = skipped = 0
+    for region in _with_progress(objects, args.progress):
+        if not args.overwrite and _stored(dest, region):
+            skipped += 1
+            continue
+        dest[region] = source[region]
+        written += 1
+    print(f"{args.dest}: wrote {written} stored objects, skipped {skipped} already present")
+    return 0
+
+
+def _open_source(spec: str) -> Any:
+    """A NumPy-indexable source: ``.npy`` (memory-mapped), ``FILE.h5:/dataset``, or a Zarr array."""
+    lower = spec.lower()
+    for suffix in (".h5:", ".hdf5:"):
+        if suffix in lower:
+            at = lower.index(suffix) + len(suffix) - 1
+            return _open_hdf5(spec[:at], spec[at + 1 :])
+    if lower.endswith(".npy"):
+        if not os.path.exists(spec):
+            raise UsageError(f"no such file: {spec}")
+        return np.load(spec, mmap_mode="r")
+    node = _open(spec, "")
+    if not isinstance(node, cuzarr.Array):
+        raise UsageError(f"{spec!r} is a group; give the path of an array inside it")
+    return node
+
+
+def _open_hdf5(filename: str, dataset: str) -> Any:
+    try:
+        import h5py
+    except ImportError as exc:
+        raise UsageError("reading HDF5 needs h5py: pip install h5py") from exc
+    if not os.path.exists(filename):
+        raise UsageError(f"no such file: {filename}")
+    handle = h5py.File(filename, "r")
+    if dataset not in handle:
+        raise UsageError(f"{filename} has no dataset {dataset!r}")
+    return handle[dataset]
+
+
+def _open_or_create_dest(args: argparse.Namespace, source: Any) -> cuzarr.Array:
+    if not args.overwrite:
+        try:
+            existing = cuzarr.open_array(args.dest, mode="r+")
+        except cuzarr.errors.NodeNotFoundError:
+            existing = None
+        if existing is not None:
+            if existing.shape != tuple(source.shape) or existing.dtype != source.dtype:
+                raise UsageError(
+                    f"{args.dest} exists with shape {existing.shape} and dtype {existing.dtype}, not "
+                    f"{tuple(source.shape)} {source.dtype}; pass --overwrite to replace it"
+                )
+            return existing
+    if args.shards and args.zarr_format == 2:
+        raise UsageError("--shards needs --zarr-format 3")
+    return cuzarr.create_array(
+        args.dest,
+        shape=source.shape,
+        dtype=source.dtype,
+        chunks=args.chunks or "auto",
+        shards=args.shards,
+        compressors=CODECS[args.codec](args.level),
+        zarr_format=args.zarr_format,
+        overwrite=args.overwrite,
+    )
+
+
+def _storage_regions(dest: cuzarr.Array) -> Iterator[tuple[slice, ...]]:
+    """The region of every stored object (shard, or chunk when unsharded), in C order."""
+    step = dest.shards or dest.chunks
+    ranges = [range(0, n, s) for n, s in zip(dest.shape, step)]
+    for corner in itertools.product(*ranges):
+        yield tuple(slice(c, min(c + s, n)) for c, s, n in zip(corner, step, dest.shape))
+
+
+def _stored(dest: cuzarr.Array, region: tuple[slice, ...]) -> bool:
+    coords = tuple(r.start // s for r, s in zip(region, dest.shards or dest.chunks))
+    prefix = f"{dest.path}/" if dest.path else ""
+    return dest.store.exists(prefix + dest.metadata.chunk_key_encoding.encode(coords))
+
+
+def _with_progress(items: list[Any], enabled: bool) -> Any:
+    if not enabled:
+        return items
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return items
+    return tqdm(items, unit="object")
+
+
+# -- copy -------------------------------------------------------------------------------------
+
+
+def copy_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source", help="a Zarr store (path or URL)")
+    parser.add_argument("dest", help="the store to copy into")
+    parser.add_argument("--if-exists", choices=("raise", "replace", "skip"), default="raise")
+    parser.add_argument("--dry-run", action="store_true", help="report what would be copied")
+
+
+def copy(args: argparse.Namespace) -> int:
+    """Copy every key of a store, bytes untouched (any format, any codec)."""
+    copied, skipped, nbytes = cuzarr.copy_store(
+        args.source, args.dest, if_exists=args.if_exists, dry_run=args.dry_run
+    )
+    print(
+        f"copied {copied} keys ({nbytes} bytes), skipped {skipped}" + (" (dry run)" if args.dry_run else "")
+    )
+    return 0
