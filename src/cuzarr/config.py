@@ -31,6 +31,8 @@ _DEFAULTS: dict[str, Any] = {
     "remote_backoff_max_s": 10.0,
 }
 
+POOL_THREAD_PREFIX = "cuzarr"  # names of the shared pool's threads (work inside it never waits on it)
+
 _VALID_DEVICES = ("cpu", "cuda", "gpu", "emulated")
 
 
@@ -101,7 +103,7 @@ class Config:
             with self._lock:
                 if self._pool is None:
                     self._pool_size = self._values["threads"]
-                    self._pool = ThreadPoolExecutor(self._pool_size, thread_name_prefix="cuzarr")
+                    self._pool = ThreadPoolExecutor(self._pool_size, thread_name_prefix=POOL_THREAD_PREFIX)
                 pool = self._pool
         return pool
 

@@ -1,4 +1,4 @@
-"""Integration tests: GPU-marked tests skip without CuPy and a device; shared array fixtures."""
+"""Integration tests: shared array fixtures."""
 
 from __future__ import annotations
 
@@ -6,24 +6,6 @@ import numpy as np
 import pytest
 
 import cuzarr
-
-
-def _has_device() -> bool:
-    try:
-        import cupy
-
-        return cupy.cuda.runtime.getDeviceCount() > 0
-    except Exception:
-        return False
-
-
-def pytest_collection_modifyitems(config, items):
-    if _has_device():
-        return
-    skip = pytest.mark.skip(reason="needs CuPy and a CUDA device")
-    for item in items:
-        if item.get_closest_marker("gpu") is not None:
-            item.add_marker(skip)
 
 
 @pytest.fixture

@@ -9,11 +9,8 @@ pool, a GPU implementation overrides the batch methods to make one device call p
 
 from __future__ import annotations
 
-import itertools
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from concurrent.futures import wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -21,8 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import CodecError, MetadataError
-
-_POOL_PREFIX = "cuzarr"  # thread_name_prefix of config.thread_pool()
+from ..parallel import map_in_pool
 
 # What a bytes-like chunk may be: ``bytes``, ``bytearray``, ``memoryview`` or a uint8 ndarray.
 BytesLike = Any
@@ -147,40 +143,8 @@ def as_uint8(data: BytesLike) -> np.ndarray:
 
 
 def run_batch(function: Any, items: Sequence[Any], *, min_parallel: int = 2) -> list[Any]:
-    """Apply ``function`` to every item on the shared thread pool, keeping order.
-
-    ``threads`` pool workers pull item indexes from one shared counter, so a batch of
-    thousands of small chunks costs a handful of pool submissions (not one future per chunk)
-    and the load balances itself. Every item runs and every worker has finished when this
-    returns or raises (the first error, in item order), so no worker is still writing into
-    caller-owned outputs. Called from a pool worker it runs inline instead of waiting on the
-    pool it occupies (which could deadlock).
-    """
-    from ..config import config
-
-    count = len(items)
-    threads = config.get("threads") or 1
-    if count < min_parallel or threads == 1 or threading.current_thread().name.startswith(_POOL_PREFIX):
-        return [function(item) for item in items]
-    results: list[Any] = [None] * count
-    errors: dict[int, BaseException] = {}
-    next_index = itertools.count().__next__  # atomic under the GIL
-
-    def work() -> None:
-        while (i := next_index()) < count:
-            try:
-                results[i] = function(items[i])
-            except BaseException as exc:  # noqa: BLE001 - re-raised below, in item order
-                errors[i] = exc
-
-    pool = config.thread_pool()
-    futures = [pool.submit(work) for _ in range(min(threads, count))]
-    wait(futures)
-    for future in futures:
-        future.result()
-    if errors:
-        raise errors[min(errors)]
-    return results
+    """Apply ``function`` to every item (chunk) on the shared thread pool, keeping order."""
+    return map_in_pool(function, items, min_parallel=min_parallel)
 
 
 def check_decoded_size(actual: int, expected: int, codec: str) -> None:

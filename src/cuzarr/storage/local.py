@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import itertools
 import os
 import re
-import threading
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import wait
 from pathlib import Path
 from typing import Any, TypeVar
 
 from ..config import config
 from ..errors import InvalidKeyError
+from ..parallel import in_pool_work, map_in_pool
 from .base import (
     ByteRange,
     BytesLike,
@@ -124,49 +122,14 @@ def _write_batch(batch: Sequence[tuple[str, BytesLike]]) -> None:
         _write_file(path, value)
 
 
-_in_batch = threading.local()  # .active: this thread is running slices of a _run_batched call
-
-
-def _in_pool_thread() -> bool:
-    # A pool task must never wait on other pool tasks (deadlock when the pool is full).
-    return getattr(_in_batch, "active", False) or threading.current_thread().name.startswith("cuzarr")
-
-
 def _run_batched(fn: Callable[[Sequence[_T]], _R], items: list[_T]) -> list[_R]:
-    """``fn`` over contiguous slices of ``items``: ``threads - 1`` pool workers and the calling
-    thread take slices from a shared counter (a few submissions per call, self-balancing). Waits
-    for every slice before raising the first error, so no I/O is still running when this returns."""
+    """``fn`` over contiguous slices of ``items`` (a few per thread), the caller working too."""
     threads = config.get("threads") or 1
-    if len(items) <= _SERIAL_MAX or threads <= 1 or _in_pool_thread():
+    if len(items) <= _SERIAL_MAX or threads <= 1 or in_pool_work():
         return [fn(items)]
     step = -(-len(items) // min(len(items), threads * 8))
-    starts = range(0, len(items), step)
-    results: list[Any] = [None] * len(starts)
-    errors: dict[int, BaseException] = {}
-    next_slice = itertools.count().__next__  # atomic under the GIL
-
-    def work() -> None:
-        _in_batch.active = True
-        try:
-            while (i := next_slice()) < len(starts):
-                try:
-                    results[i] = fn(items[starts[i] : starts[i] + step])
-                except BaseException as exc:  # noqa: BLE001 - re-raised below, in slice order
-                    errors[i] = exc
-        finally:
-            _in_batch.active = False
-
-    pool = config.thread_pool()
-    futures = [pool.submit(work) for _ in range(min(threads, len(starts)) - 1)]
-    try:
-        work()
-    finally:
-        wait(futures)
-    for future in futures:
-        future.result()
-    if errors:
-        raise errors[min(errors)]
-    return results
+    slices = [items[start : start + step] for start in range(0, len(items), step)]
+    return map_in_pool(fn, slices, caller_works=True)
 
 
 class LocalStore(Store):
