@@ -172,15 +172,6 @@ class Array(Node, SelectionMixin):
         return int(np.prod(self.cdata_shape, dtype=np.int64))
 
     @property
-    def read_only(self) -> bool:
-        return self._read_only
-
-    @property
-    def synchronizer(self) -> Any:
-        """Per-chunk locks held around writes (``ThreadSynchronizer``/``ProcessSynchronizer``) or None."""
-        return self._synchronizer
-
-    @property
     def device(self) -> str:
         return self._backend.name
 

@@ -123,14 +123,6 @@ class Group(Node, GroupWriter):
         return self._metadata.zarr_format
 
     @property
-    def read_only(self) -> bool:
-        return self._read_only
-
-    @property
-    def synchronizer(self) -> Any:
-        return self._synchronizer
-
-    @property
     def attrs(self) -> Attributes:
         return Attributes(lambda: self._metadata.attributes, self._save_attributes)
 

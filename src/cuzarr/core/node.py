@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..storage.base import Store
 
 
@@ -10,6 +12,8 @@ class Node:
 
     _store: Store
     _path: str
+    _read_only: bool
+    _synchronizer: Any
 
     @property
     def store(self) -> Store:
@@ -27,3 +31,12 @@ class Node:
     @property
     def basename(self) -> str:
         return self._path.rsplit("/", 1)[-1]
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
+
+    @property
+    def synchronizer(self) -> Any:
+        """Per-chunk locks held around writes (``ThreadSynchronizer``/``ProcessSynchronizer``) or None."""
+        return self._synchronizer
