@@ -217,3 +217,12 @@ def test_from_array_keeps_or_changes_shards():
         MemoryStore(), data=np.arange(256).reshape(16, 16), chunks=(2, 2), shards=(8, 16)
     )
     assert resharded.shards == (8, 16)
+
+
+def test_absurd_shard_shapes_are_refused_before_allocating():
+    import json
+
+    doc = json.loads(_sharded((6, 5), (2, 2), (4, 4)).store.get("zarr.json"))
+    doc["chunk_grid"]["configuration"]["chunk_shape"] = [4_294_967_300, 4]
+    with pytest.raises(cuzarr.errors.MetadataError, match="inner chunks"):
+        cuzarr.open_array({"zarr.json": json.dumps(doc).encode()}, mode="r")[...]

@@ -100,8 +100,10 @@ class CodecChain:
                 raise MetadataError(f"{where} must come after the array->bytes codec", field="codecs")
             try:
                 evolved = codec.evolve(current)
-            except MetadataError:
-                raise
+            except MetadataError as exc:
+                if exc.field is not None or exc.source is not None:
+                    raise
+                raise MetadataError(f"{where}: {exc}", field="codecs") from exc
             except (TypeError, ValueError) as exc:
                 raise MetadataError(f"{where}: {exc}", field="codecs") from exc
             if isinstance(evolved, ArrayArrayCodec):

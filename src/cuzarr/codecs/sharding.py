@@ -23,6 +23,7 @@ from .crc32c import Crc32cCodec
 from .registry import codec_from_json, register_codec
 
 EMPTY = np.uint64(2**64 - 1)
+MAX_CHUNKS_PER_SHARD = 1 << 24  # a 256 MiB index; zarr-python and tensorstore shards hold far fewer
 
 
 def morton_order(chunks_per_shard: tuple[int, ...]) -> np.ndarray:
@@ -195,7 +196,14 @@ class ShardingCodec(ArrayBytesCodec):
                 f"{self.chunk_shape} in every dimension",
                 field="codecs",
             )
-        return tuple(s // c for s, c in zip(shard_shape, self.chunk_shape))
+        per_shard = tuple(s // c for s, c in zip(shard_shape, self.chunk_shape))
+        if int(np.prod(per_shard, dtype=np.float64)) > MAX_CHUNKS_PER_SHARD:
+            raise MetadataError(
+                f"shard shape {tuple(shard_shape)} holds {per_shard} inner chunks of {self.chunk_shape}: more "
+                f"than {MAX_CHUNKS_PER_SHARD} per shard (its index alone would not fit in memory)",
+                field="codecs",
+            )
+        return per_shard
 
     def inner_spec(self, spec: ChunkSpec) -> ChunkSpec:
         return ChunkSpec(self.chunk_shape, spec.dtype, spec.fill_value, "C")
