@@ -125,7 +125,7 @@ def test_wrong_serializer_for_dtype(codecs, dtype, match):
 def test_corrupt_and_wrong_count():
     chain = CodecChain([VLenUTF8Codec()], ChunkSpec((3,), T, ""))
     two = bytes(numcodecs.VLenUTF8().encode(np.array(["a", "b"], dtype=object)))
-    with pytest.raises(CodecError, match="decoded 2 items, expected 3") as info:
+    with pytest.raises(CodecError, match="declares 2 items, expected 3") as info:
         chain.decode(two, key="c/0")
     assert info.value.key == "c/0" and info.value.codec == "vlen-utf8"
     for bad in (b"", b"\x01", b"\x05\x00\x00\x00\xff\xff\xff\x7f", two[:-1]):

@@ -11,7 +11,7 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import cuzarr
@@ -76,6 +76,9 @@ def test_garbage_metadata(fmt: int, raw: bytes) -> None:
             _check_named(exc, [])
 
 
+_CRC_FIXED_POINT = b"\xff" * 8
+
+
 @pytest.mark.parametrize("name", SEED_NAMES)
 @FUZZ
 @given(data=st.data())
@@ -84,6 +87,10 @@ def test_mutated_chunks(name: str, data: st.DataObject) -> None:
     keys = seed.chunk_keys()
     key = data.draw(st.sampled_from(keys), label="key")
     new = data.draw(mutated_bytes(seed.items[key]), label="bytes")
+    if seed.checksummed:
+        # CRC32C has fixed points: crc32c(b"\xff" * 4) == 0xffffffff, so a mutation that writes
+        # 8 bytes of 0xff over a 4-byte payload and its checksum is valid data by construction
+        assume(_CRC_FIXED_POINT not in new or _CRC_FIXED_POINT in seed.items[key])
     store = seed.store(**{key: new})
     with case_timeout("chunk"):
         try:

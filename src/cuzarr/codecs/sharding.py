@@ -23,6 +23,7 @@ from .crc32c import Crc32cCodec
 from .registry import codec_from_json, register_codec
 
 EMPTY = np.uint64(2**64 - 1)
+MAX_OFFSET = 1 << 62  # no store object is this large; larger offsets are forged
 MAX_CHUNKS_PER_SHARD = 1 << 24  # a 256 MiB index; zarr-python and tensorstore shards hold far fewer
 
 
@@ -46,8 +47,15 @@ def morton_order(chunks_per_shard: tuple[int, ...]) -> np.ndarray:
 class ShardLayout:
     """Geometry and index coding of the shards of one array (or one nesting level)."""
 
-    def __init__(self, chunks_per_shard: tuple[int, ...], index_codecs: Sequence[Any], index_location: str):
+    def __init__(
+        self,
+        chunks_per_shard: tuple[int, ...],
+        index_codecs: Sequence[Any],
+        index_location: str,
+        max_chunk_nbytes: int = MAX_OFFSET,
+    ):
         self.chunks_per_shard = tuple(chunks_per_shard)
+        self.max_chunk_nbytes = max_chunk_nbytes  # the most one encoded inner chunk can take
         self.n_chunks = int(np.prod(self.chunks_per_shard, dtype=np.int64))
         self.index_location = index_location
         spec = ChunkSpec((*self.chunks_per_shard, 2), np.dtype("uint64"), EMPTY, "C")
@@ -106,6 +114,15 @@ class ShardLayout:
         if present.size == 0:
             return
         starts, ends = offsets[present], offsets[present] + lengths[present]
+        too_far = (offsets[present] >= MAX_OFFSET) | (lengths[present] > self.max_chunk_nbytes)
+        if np.any(too_far):
+            i = int(present[np.flatnonzero(too_far)[0]])
+            raise self._entry_error(
+                key,
+                i,
+                f"claims bytes [{int(table[i, 0])}, +{int(table[i, 1])}), more than any inner chunk "
+                f"of this array can take ({self.max_chunk_nbytes} bytes)",
+            )
         if np.any(ends < starts):
             raise self._entry_error(key, int(present[np.flatnonzero(ends < starts)[0]]), "overflows")
         if shard_nbytes is not None:
@@ -220,7 +237,12 @@ class ShardingCodec(ArrayBytesCodec):
         return CodecChain(self.codecs, self.inner_spec(spec))
 
     def layout(self, spec: ChunkSpec) -> ShardLayout:
-        return ShardLayout(self.chunks_per_shard(tuple(spec.shape)), self.index_codecs, self.index_location)
+        return ShardLayout(
+            self.chunks_per_shard(tuple(spec.shape)),
+            self.index_codecs,
+            self.index_location,
+            max_chunk_nbytes=max_encoded_nbytes(self.inner_spec(spec)),
+        )
 
     # -- whole-shard encode/decode (nested sharding; the array pipeline uses core/shards.py) --
     def encode(self, chunk: np.ndarray, spec: ChunkSpec) -> BytesLike:
@@ -254,6 +276,16 @@ class ShardingCodec(ArrayBytesCodec):
             else:
                 result[region] = inner.decode(raw[int(offset) : int(offset + length)], key="inner chunk")
         return result
+
+
+def max_encoded_nbytes(spec: ChunkSpec) -> int:
+    """A generous bound on one encoded chunk (compressors may expand incompressible data a little),
+    so a forged index entry cannot make a reader allocate or fetch gigabytes."""
+    from ..config import config
+
+    if spec.dtype.hasobject or spec.dtype.kind in "OT":
+        return int(config.get("max_vlen_chunk_bytes"))
+    return 2 * spec.nbytes + (1 << 20)
 
 
 def _all_fill(piece: np.ndarray, fill: Any) -> bool:

@@ -61,9 +61,19 @@ class _VLenCodec(ArrayBytesCodec):
             return self._numcodec.encode(arr)
 
     def decode(self, data: BytesLike, spec: ChunkSpec, out: np.ndarray | None = None) -> np.ndarray:
-        with codec_errors(self.codec_name):
-            items = self._numcodec.decode(as_uint8(data))
+        buf = as_uint8(data)
         expected = int(np.prod(spec.shape, dtype=np.int64))
+        # the header's item count comes first: refuse a wrong one before numcodecs allocates for it
+        declared = int.from_bytes(bytes(buf[:4]), "little") if buf.size >= 4 else None
+        if declared != expected:
+            raise CodecError(
+                f"header declares {declared} items, expected {expected}"
+                if declared is not None
+                else f"input is {buf.size} bytes, too short for the 4-byte item count",
+                codec=self.codec_name,
+            )
+        with codec_errors(self.codec_name):
+            items = self._numcodec.decode(buf)
         if items.size != expected:
             raise CodecError(f"decoded {items.size} items, expected {expected}", codec=self.codec_name)
         arr = items.reshape(spec.shape)
