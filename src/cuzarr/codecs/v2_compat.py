@@ -23,10 +23,15 @@ from .blosc import blosc_decode
 from .chain import check_out, decode_batch_with, encode_batch_with, no_alias
 from .gzip import gzip_decode
 from .limits import decode_limit, decompress_bounded
+from .vlen import check_item_count
 from .zstd import zstd_decode
 
 # numcodecs ids whose streams cuzarr can size-check and decode into preallocated memory
 _CHECKED_DECODERS = {"blosc": blosc_decode, "zstd": zstd_decode, "gzip": gzip_decode}
+
+
+# object codecs whose stream starts with the item count (checked before numcodecs allocates for it)
+_COUNTED_OBJECT_CODECS = frozenset({"vlen-utf8", "vlen-bytes", "vlen-array"})
 
 
 def get_numcodec(config: Any, what: str) -> Any:
@@ -189,6 +194,8 @@ class V2CodecChain:
                 chunk = self._decompress(data, target)
             for codec in reversed(self._filters):
                 step = self._name(codec)
+                if step in _COUNTED_OBJECT_CODECS:
+                    check_item_count(chunk, int(np.prod(spec.shape, dtype=np.int64)), step)
                 with codec_errors(step):
                     chunk = codec.decode(chunk)
             step = self._last_step

@@ -63,15 +63,7 @@ class _VLenCodec(ArrayBytesCodec):
     def decode(self, data: BytesLike, spec: ChunkSpec, out: np.ndarray | None = None) -> np.ndarray:
         buf = as_uint8(data)
         expected = int(np.prod(spec.shape, dtype=np.int64))
-        # the header's item count comes first: refuse a wrong one before numcodecs allocates for it
-        declared = int.from_bytes(bytes(buf[:4]), "little") if buf.size >= 4 else None
-        if declared != expected:
-            raise CodecError(
-                f"header declares {declared} items, expected {expected}"
-                if declared is not None
-                else f"input is {buf.size} bytes, too short for the 4-byte item count",
-                codec=self.codec_name,
-            )
+        check_item_count(buf, expected, self.codec_name)
         with codec_errors(self.codec_name):
             items = self._numcodec.decode(buf)
         if items.size != expected:
@@ -83,6 +75,19 @@ class _VLenCodec(ArrayBytesCodec):
             return arr
         np.copyto(out, arr)
         return out
+
+
+def check_item_count(data: BytesLike, expected: int, codec: str) -> None:
+    """The vlen header's item count comes first: refuse a wrong one before numcodecs allocates for it."""
+    buf = as_uint8(data)
+    declared = int.from_bytes(bytes(buf[:4]), "little") if buf.size >= 4 else None
+    if declared != expected:
+        raise CodecError(
+            f"header declares {declared} items, expected {expected}"
+            if declared is not None
+            else f"input is {buf.size} bytes, too short for the 4-byte item count",
+            codec=codec,
+        )
 
 
 def _expected(name: str) -> str:
