@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import numpy as np
 
@@ -164,6 +164,15 @@ def codec_errors(codec: str, action: str = "decoding") -> Iterator[None]:
         raise CodecError(f"{action} failed: out of memory (corrupt size field?)", codec=codec) from exc
     except Exception as exc:  # any failure of a third-party decoder means bad data
         raise CodecError(f"{action} failed: {type(exc).__name__}: {exc}", codec=codec) from exc
+
+
+def raise_for_chunk(exc: Exception, key: str | None, codec: str, action: str = "decoding") -> NoReturn:
+    """Re-raise a failure while coding chunk ``key`` as a ``CodecError`` naming the key and ``codec``."""
+    if isinstance(exc, CodecError):
+        if exc.key is not None or key is None:
+            raise exc
+        raise with_key(exc, key) from exc
+    raise CodecError(f"{action} failed: {type(exc).__name__}: {exc}", key=key, codec=codec) from exc
 
 
 def with_key(exc: CodecError, key: str | None) -> CodecError:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CodecError, MetadataError
+from ..errors import MetadataError
 from .base import (
     ArrayArrayCodec,
     ArrayBytesCodec,
@@ -22,8 +22,8 @@ from .base import (
     BytesLike,
     ChunkSpec,
     Codec,
+    raise_for_chunk,
     run_batch,
-    with_key,
 )
 from .bytes import BytesCodec
 from .registry import codec_from_json
@@ -198,14 +198,8 @@ class CodecChain:
             if arr is not out:
                 np.copyto(out, arr)
             return out
-        except CodecError as exc:
-            if exc.key is not None or key is None:
-                raise
-            raise with_key(exc, key) from exc
         except Exception as exc:
-            raise CodecError(
-                f"decoding failed: {type(exc).__name__}: {exc}", key=key, codec=step.codec_name
-            ) from exc
+            raise_for_chunk(exc, key, step.codec_name, "decoding")
 
     def _decode_plain(self, data: BytesLike, key: str | None, out: np.ndarray) -> np.ndarray:
         """Decompress straight into ``out`` when it is contiguous, else into this thread's scratch
@@ -224,14 +218,8 @@ class CodecChain:
                 data = step.decode(data, self._ab_spec)
             step = self._bb[0]
             step.decode(data, self._ab_spec, out=target)
-        except CodecError as exc:
-            if exc.key is not None or key is None:
-                raise
-            raise with_key(exc, key) from exc
         except Exception as exc:
-            raise CodecError(
-                f"decoding failed: {type(exc).__name__}: {exc}", key=key, codec=step.codec_name
-            ) from exc
+            raise_for_chunk(exc, key, step.codec_name, "decoding")
         if not direct:
             np.copyto(out, target.view(self._spec.dtype).reshape(self._spec.shape))
         return out
@@ -263,14 +251,8 @@ class CodecChain:
                 step = codec
                 data = codec.encode(data, self._ab_spec)
             return no_alias(data, arr)
-        except CodecError as exc:
-            if exc.key is not None or key is None:
-                raise
-            raise with_key(exc, key) from exc
         except Exception as exc:
-            raise CodecError(
-                f"encoding failed: {type(exc).__name__}: {exc}", key=key, codec=step.codec_name
-            ) from exc
+            raise_for_chunk(exc, key, step.codec_name, "encoding")
 
     # -- batches -------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from numcodecs.compat import ensure_contiguous_ndarray, ensure_ndarray_like
 
 from ..errors import CodecError, MetadataError, UnknownCodecError
 from ..metadata.dtypes_v2 import OBJECT_CODEC_IDS
-from .base import BytesLike, ChunkSpec, as_uint8, check_decoded_size, codec_errors, with_key
+from .base import BytesLike, ChunkSpec, as_uint8, check_decoded_size, codec_errors, raise_for_chunk
 from .blosc import blosc_decode
 from .chain import check_out, decode_batch_with, encode_batch_with, no_alias
 from .gzip import gzip_decode
@@ -205,12 +205,8 @@ class V2CodecChain:
             if target is None or chunk is not target:
                 np.copyto(out, arr)
             return out
-        except CodecError as exc:
-            if exc.key is not None or key is None:
-                raise
-            raise with_key(exc, key) from exc
         except Exception as exc:
-            raise CodecError(f"decoding failed: {type(exc).__name__}: {exc}", key=key, codec=step) from exc
+            raise_for_chunk(exc, key, step, "decoding")
 
     def encode(self, chunk: np.ndarray, *, key: str | None = None) -> BytesLike:
         """Encode one chunk exactly as zarr-python's V2Codec does; never aliases ``chunk``."""
@@ -239,12 +235,8 @@ class V2CodecChain:
                 with codec_errors(step, "encoding"):
                     return self._compressor.encode(arr)
             return no_alias(ensure_contiguous_ndarray(arr).view(np.uint8), source)
-        except CodecError as exc:
-            if exc.key is not None or key is None:
-                raise
-            raise with_key(exc, key) from exc
         except Exception as exc:
-            raise CodecError(f"encoding failed: {type(exc).__name__}: {exc}", key=key, codec=step) from exc
+            raise_for_chunk(exc, key, step, "encoding")
 
     def decode_batch(
         self,
