@@ -140,6 +140,21 @@ def zarr_api_write(lib: Any, path: str, data: np.ndarray, **layout: Any) -> Call
     return write
 
 
+def ratios_to_peers(
+    results: dict[str, dict[str, Any]], metrics: dict[str, str]
+) -> dict[str, dict[str, float]]:
+    """cuzarr's value over each peer's for higher-is-better ``metrics`` (label -> result key), printed."""
+    ours = results["cuzarr"]
+    ratios = {
+        name: {label: ours[key] / r[key] for label, key in metrics.items()}
+        for name, r in results.items()
+        if name != "cuzarr"
+    }
+    for name, by_label in ratios.items():
+        print(f"cuzarr / {name}: " + ", ".join(f"{label} {value:.2f}x" for label, value in by_label.items()))
+    return ratios
+
+
 def library_version(name: str) -> str:
     try:
         return version(name)

@@ -16,7 +16,7 @@ import tempfile
 from typing import Any
 
 import numpy as np
-from harness import best_of, save_record, smooth_field, zarr_api_write
+from harness import best_of, ratios_to_peers, save_record, smooth_field, zarr_api_write
 
 import cuzarr
 
@@ -99,13 +99,7 @@ def main() -> None:
     for name, r in results.items():
         r["write_gbps"], r["read_gbps"] = gb / r["write_s"], gb / r["read_s"]
         print(f"{name:<14}{r['write_gbps']:>12.2f}{r['read_gbps']:>12.2f}")
-    ratios = {}
-    for name, r in results.items():
-        if name != "cuzarr":
-            ratios[name] = {
-                key: results["cuzarr"][f"{key}_gbps"] / r[f"{key}_gbps"] for key in ("write", "read")
-            }
-            print(f"cuzarr / {name}: write {ratios[name]['write']:.2f}x, read {ratios[name]['read']:.2f}x")
+    ratios = ratios_to_peers(results, {"write": "write_gbps", "read": "read_gbps"})
     if args.json:
         save_record(
             args.json,

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from harness import best_of, save_record, smooth_field, zarr_api_write
+from harness import best_of, ratios_to_peers, save_record, smooth_field, zarr_api_write
 
 import cuzarr
 
@@ -137,20 +137,9 @@ def main() -> None:
         r["write_gbps"], r["read_gbps"] = gb / r["write_s"], gb / r["read_s"]
         r["windows_per_s"] = args.windows / r["windows_s"]
         print(f"{name:<14}{r['write_gbps']:>12.2f}{r['read_gbps']:>12.2f}{r['windows_per_s']:>12.0f}")
-    ratios = {}
-    for name, r in results.items():
-        if name == "cuzarr":
-            continue
-        ours_r = results["cuzarr"]
-        ratios[name] = {
-            "write": ours_r["write_gbps"] / r["write_gbps"],
-            "read": ours_r["read_gbps"] / r["read_gbps"],
-            "windows": ours_r["windows_per_s"] / r["windows_per_s"],
-        }
-        print(
-            f"cuzarr / {name}: write {ratios[name]['write']:.2f}x, read {ratios[name]['read']:.2f}x, "
-            f"windows {ratios[name]['windows']:.2f}x"
-        )
+    ratios = ratios_to_peers(
+        results, {"write": "write_gbps", "read": "read_gbps", "windows": "windows_per_s"}
+    )
     if args.json:
         save_record(args.json, "sharding", {"results": results, "ratios": ratios})
 
