@@ -106,3 +106,40 @@ def test_convert_hdf5_dataset(tmp_path, capsys):
     )
     assert cli.main(["convert", f"{tmp_path / 'in.h5'}:/nope", str(tmp_path / "n.zarr")]) == 2
     assert "/nope" in capsys.readouterr().err
+
+
+def test_clean_removes_only_stale_temp_files(tmp_path, capsys):
+    import os
+    import time
+
+    z = cuzarr.create_array(str(tmp_path / "a.zarr"), shape=(8,), chunks=(4,), dtype="i4")
+    z[...] = np.arange(8)
+    stale = tmp_path / "a.zarr" / "c" / f".1.{'ab' * 16}.partial"
+    live = tmp_path / "a.zarr" / "c" / f".0.{'cd' * 16}.partial"
+    for path in (stale, live):
+        path.write_bytes(b"torn")
+    old = time.time() - 7200
+    os.utime(stale, (old, old))
+    assert cli.main(["clean", str(tmp_path / "a.zarr")]) == 0
+    assert "removed 1 stale temp file" in capsys.readouterr().out
+    assert not stale.exists() and live.exists()
+    assert cli.main(["clean", str(tmp_path / "a.zarr"), "--min-age", "0"]) == 0
+    assert "removed 1 stale temp file" in capsys.readouterr().out and not live.exists()
+    assert cli.main(["clean", f"file://{tmp_path / 'a.zarr'}", "--min-age", "0"]) == 0
+    assert "removed 0 stale temp files" in capsys.readouterr().out
+    np.testing.assert_array_equal(cuzarr.open_array(str(tmp_path / "a.zarr"))[...], np.arange(8))
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["clean", "MISSING"], "no such directory"),
+        (["clean", "s3://bucket/a.zarr"], "local directories"),
+        (["clean", ".", "--min-age", "-5"], "--min-age"),
+    ],
+)
+def test_clean_user_mistakes_exit_2(tmp_path, capsys, argv, message):
+    argv = [str(tmp_path / "missing") if a == "MISSING" else str(tmp_path) if a == "." else a for a in argv]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err

@@ -20,6 +20,7 @@ from .api import (
 from .api_group import (
     consolidate_metadata,
     create_group,
+    create_hierarchy,
     group,
     open_consolidated,
     open_group,
@@ -56,6 +57,7 @@ __all__ = [
     "copy_all",
     "copy_store",
     "create_group",
+    "create_hierarchy",
     "group",
     "open_consolidated",
     "open_group",

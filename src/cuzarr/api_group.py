@@ -1,13 +1,16 @@
 """Top-level group functions with zarr-python 3's names: group, open_group, create_group,
-open_consolidated, consolidate_metadata (arrays and ``open`` are in ``api.py``)."""
+create_hierarchy, open_consolidated, consolidate_metadata (arrays and ``open`` are in ``api.py``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from .api import check_mode
+from .core.array import Array
 from .core.group import Group
-from .core.hierarchy import consolidate
+from .core.hierarchy import consolidate, is_group
+from .core.hierarchy_create import write_hierarchy
 from .errors import (
     GroupNotFoundError,
 )
@@ -111,6 +114,29 @@ def create_group(
         attributes=attributes,
         zarr_format=zarr_format,
         overwrite=overwrite,
+    )
+
+
+def create_hierarchy(
+    *, store: Any, nodes: dict[str, Any], overwrite: bool = False
+) -> Iterator[tuple[str, Array | Group]]:
+    """Create many arrays and groups at once from their metadata: ``{path: metadata}``, paths from
+    the store's root ('' is the root). Yields ``(path, node)`` for every node written, parents first.
+
+    Metadata may be cuzarr's (``cuzarr.metadata.ArrayMetadataV3``, ``GroupMetadataV3``, v2 alike) or
+    zarr-python's (``GroupMetadata``, ``ArrayV3Metadata``, ``ArrayV2Metadata``); all of one format.
+    Missing parent groups are created (an existing group there is kept). A node already at a given
+    path raises ``ContainsArrayError``/``ContainsGroupError`` unless ``overwrite``, which first
+    deletes everything below each given path. All metadata is written in one ``set_many``, when
+    this is called (zarr-python writes as the iterator is consumed).
+    """
+    resolved = make_store(store, mode="a")
+    written = write_hierarchy(resolved, nodes, overwrite=overwrite)
+    return iter(
+        [
+            (path, Group(resolved, path, metadata) if is_group(metadata) else Array(resolved, path, metadata))  # type: ignore[arg-type]
+            for path, metadata in written.items()
+        ]
     )
 
 

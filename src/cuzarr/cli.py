@@ -4,6 +4,7 @@
     cuzarr tree STORE [--level N]           the hierarchy with shapes and dtypes
     cuzarr convert SRC DST [--chunks ...] [--shards ...] [--codec zstd] [--zarr-format 3]
     cuzarr copy SRC DST [--if-exists ...]   every key, bytes untouched
+    cuzarr clean PATH [--min-age SECONDS]   remove temp files left by killed writers
     cuzarr bench [--set default|full] [--size N] [--repeat R] [--out DIR]
 
 A subcommand is a pair ``(add_arguments(parser), run(args) -> exit code)``; adding one is one
@@ -101,6 +102,7 @@ SUBCOMMANDS: dict[
     "tree": (cli_nodes.tree_arguments, cli_nodes.tree),
     "convert": (cli_nodes.convert_arguments, cli_nodes.convert),
     "copy": (cli_nodes.copy_arguments, cli_nodes.copy),
+    "clean": (cli_nodes.clean_arguments, cli_nodes.clean),
 }
 
 

@@ -1,4 +1,4 @@
-"""``cuzarr info | tree | convert | copy``: inspecting and converting stored arrays from a shell.
+"""``cuzarr info | tree | convert | copy | clean``: inspecting, converting and tidying stores from a shell.
 
 Each subcommand is ``(add_arguments(parser), run(args) -> exit code)``; ``cli.py`` registers them.
 User mistakes raise ``UsageError`` (printed without a traceback, exit status 2).
@@ -209,4 +209,35 @@ def copy(args: argparse.Namespace) -> int:
     print(
         f"copied {copied} keys ({nbytes} bytes), skipped {skipped}" + (" (dry run)" if args.dry_run else "")
     )
+    return 0
+
+
+# -- clean ------------------------------------------------------------------------------------
+
+
+def clean_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("store", help="a local Zarr store directory")
+    parser.add_argument(
+        "--min-age",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="only temp files not modified for this long (default 3600, so live writers are never touched)",
+    )
+
+
+def clean(args: argparse.Namespace) -> int:
+    """Remove the temp files that writers killed mid-write left in a local store."""
+    path = args.store[len("file://") :] if args.store.startswith("file://") else args.store
+    if "://" in path:
+        raise UsageError(f"clean works on local directories, not {args.store!r}")
+    if not os.path.isdir(path):
+        raise UsageError(f"no such directory: {args.store}")
+    if not args.min_age >= 0:
+        raise UsageError(f"--min-age must be a number of seconds >= 0, got {args.min_age}")
+    try:
+        removed = cuzarr.storage.LocalStore(path).remove_stale_temp_files(args.min_age)
+    except PermissionError as exc:
+        raise UsageError(f"cannot remove temp files in {args.store}: {exc}") from exc
+    print(f"{args.store}: removed {removed} stale temp file{'' if removed == 1 else 's'}")
     return 0

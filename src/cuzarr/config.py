@@ -19,6 +19,9 @@ _DEFAULTS: dict[str, Any] = {
     "read_missing_chunks": True,
     "batch_bytes": 64 * 1024 * 1024,  # decoded bytes per batch: bounds memory beyond the output
     "json_indent": 2,
+    # how new v3 record (structured) arrays spell their data type: "structured" (zarr-python 3.1,
+    # which cannot read the other) or "struct" (the zarr-extensions spec; tensorstore, newer zarr-python)
+    "record_type_name": "structured",
     "sharding_coalesce_max_gap_bytes": 1 << 20,
     "sharding_coalesce_max_bytes": 16 << 20,
     "auto_chunk_min_bytes": 1024 * 1024,
@@ -29,6 +32,9 @@ _DEFAULTS: dict[str, Any] = {
     "remote_retries": 5,
     "remote_backoff_s": 0.1,
     "remote_backoff_max_s": 10.0,
+    # durability: LocalStore fsyncs each written file before renaming it into place and its
+    # directory after, so a power loss cannot lose or empty an acknowledged write (slower)
+    "fsync": False,
 }
 
 POOL_THREAD_PREFIX = "cuzarr"  # names of the shared pool's threads (work inside it never waits on it)
@@ -77,6 +83,10 @@ class Config:
                 raise ValueError(f"device must be one of {_VALID_DEVICES}, got {value!r}")
             if key == "threads" and (not isinstance(value, int) or value < 1):
                 raise ValueError(f"threads must be a positive int, got {value!r}")
+            if key == "fsync" and not isinstance(value, bool):
+                raise ValueError(f"fsync must be True or False, got {value!r}")
+            if key == "record_type_name" and value not in ("structured", "struct"):
+                raise ValueError(f"record_type_name must be 'structured' or 'struct', got {value!r}")
         previous = {k: self._values[k] for k in updates}
         self._values.update(updates)
         self._on_change()

@@ -91,3 +91,41 @@ class RemoteStoreError(CuzarrError, OSError):
         super().__init__(message)
         self.key = key
         self.attempts = attempts
+
+
+def _name_keys(keys: tuple[str, ...], limit: int = 4) -> str:
+    """``'a/c/0', 'a/c/1' and 3 more``: enough to find the batch without flooding the message."""
+    shown = ", ".join(repr(k) for k in keys[:limit])
+    return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
+
+
+class DeviceOutOfMemory(CuzarrError, MemoryError):
+    """Device (or pinned host) memory ran out, whichever library reported it.
+
+    ``nbytes`` is the allocation that failed (``None`` when the library did not say), ``memory``
+    which kind ran out ('device' or 'pinned') and ``keys`` the chunks being processed, once known.
+    The device backend catches it, halves the batch and retries; it only reaches the caller when a
+    single chunk does not fit.
+    """
+
+    def __init__(
+        self, message: str, *, nbytes: int | None = None, memory: str = "device", keys: tuple[str, ...] = ()
+    ):
+        self.nbytes = nbytes
+        self.memory = memory
+        self.keys = tuple(keys)
+        prefix = f"chunk {_name_keys(self.keys)}: " if self.keys else ""
+        super().__init__(prefix + message)
+
+
+class DeviceError(CuzarrError, RuntimeError):
+    """A device call (copy, kernel, batch codec) failed mid-batch; ``keys`` are that batch's chunks.
+
+    Nothing of the batch was returned or stored, and the staging memory was released, so the
+    same read or write can be retried.
+    """
+
+    def __init__(self, message: str, *, keys: tuple[str, ...] = ()):
+        self.keys = tuple(keys)
+        prefix = f"chunks {_name_keys(self.keys)}: " if self.keys else ""
+        super().__init__(prefix + message)

@@ -107,3 +107,20 @@ def test_transpose_refuses_non_permutations(order):
 def test_transpose_ndim_mismatch_names_codec():
     with pytest.raises(MetadataError, match=r"transpose.*3 entries.*2 dimensions"):
         CodecChain([TransposeCodec(order=(0, 1, 2)), BytesCodec()], ChunkSpec((2, 3), np.dtype("f4")))
+
+
+def test_big_endian_records_swap_every_field():
+    """tensorstore writes ``struct`` arrays with ``endian: big``: each field (nested ones too) is
+    stored big-endian. ``little`` means what no endian means for records (zarr-python 3.1)."""
+    record = np.dtype([("a", "<i4"), ("q", [("r", "<f4"), ("s", "S2")]), ("b", "u1")])
+    chunk = np.array([(1, (2.5, b"x"), 3), (-4, (-0.5, b"yz"), 255)], dtype=record)
+    spec = ChunkSpec((2,), record)
+    big = CodecChain([{"name": "bytes", "configuration": {"endian": "big"}}], spec)
+    assert big.to_json() == [{"name": "bytes", "configuration": {"endian": "big"}}]
+    encoded = bytes(big.encode(chunk))
+    assert encoded == chunk.astype(record.newbyteorder(">")).tobytes()
+    assert encoded[:4] == (1).to_bytes(4, "big")
+    decoded = big.decode(encoded)
+    assert decoded.dtype == record and decoded.tobytes() == chunk.tobytes()
+    little = CodecChain([{"name": "bytes", "configuration": {"endian": "little"}}], spec)
+    assert little.to_json() == [{"name": "bytes"}] and bytes(little.encode(chunk)) == chunk.tobytes()

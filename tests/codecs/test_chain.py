@@ -279,3 +279,49 @@ def test_run_batch_waits_for_every_task_and_runs_inline_on_pool_threads():
         results = run_batch(nested, [0, 1, 2])
     for inner in results:
         assert len({name for _, _, name in inner}) == 1  # inline on the worker: no deadlock
+
+
+@pytest.mark.parametrize(
+    "codecs",
+    [
+        [BytesCodec(), ZstdCodec()],  # zstd hands back its own buffer: no copy
+        [BytesCodec(), ZstdCodec(), Crc32cCodec()],
+        [BytesCodec(endian="big"), ZstdCodec()],
+        [TransposeCodec((1, 0)), BytesCodec(), BloscCodec()],
+    ],
+)
+def test_decode_for_reading_equals_decode_and_names_the_chunk(codecs):
+    chain = CodecChain(codecs, SPEC)
+    chunk = sample(SPEC.shape, SPEC.dtype)
+    encoded = bytes(chain.encode(chunk))
+    got = chain.decode_for_reading(encoded, key="a/c/1/2")
+    assert got.shape == SPEC.shape and got.dtype == SPEC.dtype
+    np.testing.assert_array_equal(got, chunk)
+    with pytest.raises(CodecError, match="a/c/1/2"):
+        chain.decode_for_reading(encoded[:-9], key="a/c/1/2")
+
+
+def test_zstd_several_frames_and_unknown_sizes_decode_exactly():
+    """python-zstandard decodes single frames that declare their size; everything else goes
+    through numcodecs, and a stream of the wrong total size is refused either way."""
+    import zstandard
+
+    chain = CodecChain([BytesCodec(), ZstdCodec()], SPEC)
+    raw = sample(SPEC.shape, SPEC.dtype).tobytes()
+    half = len(raw) // 2
+    two_frames = zstandard.ZstdCompressor().compress(raw[:half]) + zstandard.ZstdCompressor().compress(
+        raw[half:]
+    )
+    no_size = zstandard.ZstdCompressor(write_content_size=False).compress(raw)
+    for stream in (two_frames, no_size):
+        np.testing.assert_array_equal(
+            chain.decode_for_reading(stream, key="k"), sample(SPEC.shape, SPEC.dtype)
+        )
+        out = np.empty(SPEC.shape, SPEC.dtype)
+        chain.decode(stream, key="k", out=out)
+        np.testing.assert_array_equal(out, sample(SPEC.shape, SPEC.dtype))
+    short = zstandard.ZstdCompressor().compress(raw[:-4])
+    with pytest.raises(CodecError, match="k"):
+        chain.decode_for_reading(short, key="k")
+    with pytest.raises(CodecError, match="k"):
+        chain.decode(short, key="k", out=np.empty((128, 64), np.float32)[::2, ::2])

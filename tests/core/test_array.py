@@ -11,6 +11,7 @@ import cuzarr
 from cuzarr.storage import MemoryStore
 from cuzarr.storage.wrappers import CountingStore
 
+from .read_paths import host_read_path  # noqa: F401 - autouse: both CPU read paths
 from .test_plan import array_and_selection
 
 
@@ -118,10 +119,11 @@ def test_batches_bound_memory_and_group_requests():
     z = _make((64, 64), (8, 8), store=store, compressors=None)
     data = np.arange(64 * 64, dtype="i4").reshape(64, 64)
     z[...] = data
-    store.reset()
-    with cuzarr.config.set(batch_bytes=16 * 8 * 8 * 4):  # 16 chunks per batch
-        np.testing.assert_array_equal(z[...], data)
-    assert store.counts["get_many"] == 64 // 16
+    for threads, requests in [(1, 64 // 16), (2, 64 // 8)]:  # with prefetching, batches of half size
+        store.reset()
+        with cuzarr.config.set(batch_bytes=16 * 8 * 8 * 4, threads=threads):  # 16 chunks per batch
+            np.testing.assert_array_equal(z[...], data)
+        assert store.counts["get_many"] == requests
     store.reset()
     np.testing.assert_array_equal(z[...], data)
     assert store.counts["get_many"] == 1

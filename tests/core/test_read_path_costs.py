@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 import cuzarr
-from cuzarr.codecs import BytesCodec, CodecChain, ZstdCodec
+from cuzarr.codecs import BloscCodec, BytesCodec, CodecChain, ZstdCodec
 from cuzarr.codecs.base import ChunkSpec, run_batch
+from cuzarr.config import POOL_THREAD_PREFIX
 from cuzarr.core.indexing import normalize_basic_selection
 from cuzarr.core.plan import plan_orthogonal
 from cuzarr.errors import CodecError
@@ -89,8 +90,15 @@ def test_zero_dimensional_plan():
 SPEC = ChunkSpec((64, 48), np.dtype("<f4"))
 
 
-def test_decode_into_strided_output_reuses_a_scratch_buffer():
-    chain = CodecChain([BytesCodec(), ZstdCodec()], SPEC)
+@pytest.mark.parametrize(
+    ("compressor", "max_temporary"),
+    [
+        (BloscCodec(), SPEC.nbytes // 2),  # decoded into this thread's reused scratch buffer
+        (ZstdCodec(), SPEC.nbytes * 5 // 4),  # decoded to new memory (faster), freed after the copy
+    ],
+)
+def test_decode_into_strided_output_needs_no_more_than_one_chunk_of_temporary(compressor, max_temporary):
+    chain = CodecChain([BytesCodec(), compressor], SPEC)
     chunk = _field(SPEC.shape)
     encoded = chain.encode(chunk)
     big = np.zeros((128, 96), np.float32)
@@ -104,7 +112,7 @@ def test_decode_into_strided_output_reuses_a_scratch_buffer():
     finally:
         tracemalloc.stop()
     assert np.array_equal(view, chunk) and not big[:64].any()
-    assert peak < SPEC.nbytes // 2  # no chunk-sized temporary per call
+    assert peak < max_temporary
 
 
 def test_plain_decode_errors_name_the_chunk():
@@ -139,3 +147,109 @@ def test_fill_detection_checks_the_whole_chunk(tmp_path, fill):
     z[...] = value
     assert z.nchunks_initialized == 1
     assert np.array_equal(z[...], value, equal_nan=True)
+
+
+def test_local_reads_fuse_read_and_decode_per_chunk(tmp_path, monkeypatch):
+    """Local stores are read one chunk per pool task (``get``), never through ``get_many``; a
+    missing chunk reads as the fill value and a corrupt one names its key."""
+    from cuzarr.storage import LocalStore
+
+    data = _field((40, 30))
+    z = cuzarr.create_array(
+        store=str(tmp_path / "a.zarr"), shape=data.shape, dtype=data.dtype, chunks=(16, 8), fill_value=7
+    )
+    z[...] = data
+    z.store.delete("c/1/1")
+    expected = data.copy()
+    expected[16:32, 8:16] = 7
+
+    def no_batches(self, keys, byte_ranges):
+        raise AssertionError("the fused read path must not batch")
+
+    monkeypatch.setattr(LocalStore, "_get_many", no_batches)
+    with cuzarr.config.set(threads=2):
+        assert np.array_equal(z[...], expected)
+        assert np.array_equal(z[3:37, 5:29], expected[3:37, 5:29])
+    (tmp_path / "a.zarr" / "c" / "2" / "3").write_bytes(b"not zstd")
+    with pytest.raises(CodecError, match="c/2/3"):
+        z[...]
+
+
+def test_wrapped_stores_keep_one_batched_request_per_batch():
+    from cuzarr.storage import MemoryStore
+    from cuzarr.storage.wrappers import CountingStore
+
+    store = CountingStore(MemoryStore())
+    z = cuzarr.create_array(store=store, shape=(64, 64), dtype="f4", chunks=(8, 8))
+    data = _field((64, 64))
+    z[...] = data
+    store.reset()
+    assert np.array_equal(z[...], data)
+    assert store.counts["get_many"] == 1 and store.counts["get_many_keys"] == 64
+    assert store.counts["get"] == 0
+
+
+def _slow_store_type():
+    from cuzarr.storage.wrappers import CountingStore
+
+    class SlowStore(CountingStore):
+        """Each batched read sleeps; reads in flight are recorded (a store that needs batching)."""
+
+        def __init__(self, store, delay):
+            super().__init__(store)
+            self.delay = delay
+            self.lock = threading.Lock()
+            self.in_flight = self.most_in_flight = self.finished = 0
+            self.threads: set[str] = set()
+
+        def get_many(self, keys, byte_ranges=None):
+            import time
+
+            with self.lock:
+                self.threads.add(threading.current_thread().name)
+                self.in_flight += 1
+                self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            try:
+                time.sleep(self.delay)
+                return super().get_many(keys, byte_ranges)
+            finally:
+                with self.lock:
+                    self.in_flight -= 1
+                    self.finished += 1
+
+    return SlowStore
+
+
+def _batched_array(delay):
+    from cuzarr.storage import MemoryStore
+
+    data = _field((64, 64))
+    memory = MemoryStore()
+    cuzarr.create_array(store=memory, shape=data.shape, dtype=data.dtype, chunks=(8, 8))[...] = data
+    slow = _slow_store_type()(memory, delay)
+    z = cuzarr.open_array(store=slow)
+    slow.reset()
+    slow.most_in_flight = slow.finished = 0  # count chunk reads only, not the metadata read
+    slow.threads.clear()
+    return z, data, slow, memory
+
+
+def test_batched_reads_fetch_the_next_batch_while_decoding():
+    """Batch i+1 is fetched while batch i decodes: one request per (half-size) batch, results
+    equal, and never more than one fetch in flight beside the decoding caller."""
+    z, data, slow, _ = _batched_array(delay=0.01)
+    with cuzarr.config.set(threads=2, batch_bytes=16 * 8 * 8 * 4):  # 8 chunks per prefetched batch
+        assert np.array_equal(z[...], data)
+    assert slow.counts["get_many"] == 64 // 8
+    assert slow.most_in_flight == 1
+    assert {name.startswith(POOL_THREAD_PREFIX) for name in slow.threads} == {True}  # off the caller
+
+
+def test_a_failed_batch_leaves_no_fetch_running():
+    z, _, slow, memory = _batched_array(delay=0.05)
+    memory.set("c/0/0", b"corrupt")
+    with cuzarr.config.set(threads=2, batch_bytes=16 * 8 * 8 * 4):
+        with pytest.raises(CodecError, match="c/0/0"):
+            z[...]
+        assert slow.in_flight == 0  # the prefetch of batch 2 finished before the error surfaced
+        assert slow.finished == 2

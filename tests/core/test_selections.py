@@ -11,6 +11,8 @@ import cuzarr
 from cuzarr.storage import MemoryStore
 from cuzarr.storage.wrappers import CountingStore
 
+from .read_paths import host_read_path  # noqa: F401 - autouse: both CPU read paths
+
 
 @st.composite
 def shapes_and_chunks(draw, max_ndim=4):

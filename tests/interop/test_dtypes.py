@@ -223,6 +223,7 @@ def test_zarr_python_reads_what_cuzarr_writes(tmp_path, name, fmt):
 
 # -- through cuzarr.create_array / open_array (core/) ------------------------------------------
 
+
 @pytest.mark.parametrize("name,fmt", PARAMS)
 def test_create_array_round_trip(tmp_path, name, fmt):
     dtype, data, fill = _case(name)

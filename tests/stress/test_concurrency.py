@@ -159,3 +159,45 @@ def test_process_writers_with_synchronizer_lose_nothing(tmp_path: Path) -> None:
     for w in range(nwriters):
         assert (data[np.arange(w, _N, nwriters)[:8]] == count).all(), f"process {w} lost an update"
     STRESS_STATS["synchronized-process-writes"] += nwriters * count * 2
+
+
+def _appender(path: str, lock_dir: str, worker: int, count: int) -> None:
+    """Two threads of one process, each appending ``count`` rows and counting them in attributes."""
+    sync = cuzarr.ProcessSynchronizer(lock_dir)
+
+    def run(thread: int) -> None:
+        arr = cuzarr.open_array(path, mode="r+", synchronizer=sync)
+        for step in range(count):
+            arr.append(np.full(_CHUNK // 3, (worker * 2 + thread) * 10_000 + step, dtype="u4"))
+            with arr.attrs.edit() as attrs:
+                attrs["rows"] = attrs.get("rows", 0) + _CHUNK // 3
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+
+
+@pytest.mark.parametrize("shards", [False, True])
+def test_synchronized_appends_from_processes_and_threads_all_land(tmp_path: Path, shards: bool) -> None:
+    """Blocks of a third of a chunk, so appends share chunks (and shards): each lands exactly once."""
+    path, locks = str(tmp_path / "a"), str(tmp_path / "locks")
+    cuzarr.create_array(
+        path, shape=(0,), chunks=(_CHUNK,), shards=(_CHUNK * 4,) if shards else None, dtype="u4", fill_value=0
+    )
+    nprocs, count, block = 3, rounds(40, 4), _CHUNK // 3
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_appender, args=(path, locks, w, count)) for w in range(nprocs)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=300)
+        assert p.exitcode == 0
+    arr = cuzarr.open_array(path, mode="r")
+    assert arr.shape == (nprocs * 2 * count * block,) and arr.attrs["rows"] == arr.shape[0]
+    blocks = arr[...].reshape(-1, block)
+    assert (blocks == blocks[:, :1]).all(), "a block was torn or overwritten"
+    expected = sorted(writer * 10_000 + step for writer in range(nprocs * 2) for step in range(count))
+    assert sorted(blocks[:, 0].tolist()) == expected
+    STRESS_STATS["synchronized-appends"] += nprocs * 2 * count

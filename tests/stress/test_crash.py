@@ -1,5 +1,6 @@
 """Crash safety: a writer SIGKILLed at random points leaves every chunk old or new (never torn)
-and the metadata parseable. ``make stress`` kills it 50 times per layout; ``make test`` 3 times."""
+and the metadata parseable; the temp files it leaves are removed by ``remove_stale_temp_files``
+without harming the store. ``make stress`` kills it 50 times per layout; ``make test`` 3 times."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ _WRITER = Path(__file__).with_name("_crash_writer.py")
 _N, _CHUNK = 64 * 1024, 4096  # 16 chunks of 32 KiB (u8)
 
 
+def _leftovers(path: Path) -> list[Path]:
+    return [p for p in path.rglob("*") if p.is_file() and p.name.endswith(".partial")]
+
+
 def _check(path: Path, shards: bool) -> int:
     """Every chunk decodes to a single version; returns the highest version seen."""
     arr = cuzarr.open_array(str(path), mode="r")  # metadata must parse
@@ -35,10 +40,19 @@ def _check(path: Path, shards: bool) -> int:
         values = np.unique(block)
         assert values.size == 1, f"chunk at {start} is torn: versions {values[:8]}"
         seen.add(int(values[0]))
-    leftovers = [p for p in path.rglob("*") if p.is_file() and p.name.endswith(".partial")]
     assert all(not k.endswith(".partial") for k in LocalStore(path).list())
-    STRESS_STATS["partial-files-left"] += len(leftovers)
     return max(seen)
+
+
+def _clean_and_check(path: Path, shards: bool) -> int:
+    """Remove the killed writer's temp files (it is dead: no age needed), then check again."""
+    leftovers = _leftovers(path)
+    STRESS_STATS["partial-files-left"] += len(leftovers)
+    removed = LocalStore(path).remove_stale_temp_files(min_age_s=0)
+    assert removed == len(leftovers)
+    STRESS_STATS["partial-files-removed"] += removed
+    assert _leftovers(path) == []
+    return _check(path, shards)
 
 
 @pytest.mark.parametrize("layout", ["chunks", "shards"])
@@ -71,5 +85,7 @@ def test_sigkill_never_tears_chunks(layout: str, tmp_path: Path) -> None:
                 child.stdout.close()
         assert child.returncode == -signal.SIGKILL
         STRESS_STATS[f"kills-survived-{layout}"] += 1
-        best = max(best, _check(path, shards is not None))
+        version = _check(path, shards is not None)
+        assert _clean_and_check(path, shards is not None) == version  # cleaning lost no write
+        best = max(best, version)
     assert best > 0, "the writer never got to write anything"

@@ -17,6 +17,12 @@ class Backend(ABC):
     """Allocates output arrays, moves data to and from the host, and scatters decoded chunks."""
 
     name: str = "abstract"
+    #: Whether reads may run read + decode + place per chunk in one pool task (host memory
+    #: outputs). Device backends need whole batches: one transfer, one nvCOMP call.
+    fuses_chunk_reads: bool = False
+    #: Whether batched reads may fetch batch i+1 on another thread while batch i decodes. Device
+    #: backends stage into per-thread arenas, which a second fetch thread would not alternate.
+    prefetches_batches: bool = False
 
     @abstractmethod
     def empty(self, shape: tuple[int, ...], dtype: np.dtype, order: str = "C") -> Any:

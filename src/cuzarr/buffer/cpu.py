@@ -11,6 +11,8 @@ from .base import Backend
 
 class CPUBackend(Backend):
     name = "cpu"
+    fuses_chunk_reads = True
+    prefetches_batches = True
 
     def empty(self, shape: tuple[int, ...], dtype: np.dtype, order: str = "C") -> np.ndarray:
         return np.empty(shape, dtype=dtype, order=order)

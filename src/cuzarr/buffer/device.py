@@ -5,6 +5,9 @@ of the chain as one batched device step (or the whole chain on the CPU, copying 
 when a codec has no device implementation), ``encode_chunks`` mirrors it, and ``scatter`` is one
 strided-copy launch driven by a descriptor table. ``EmulatedBackend`` (NumPy) and ``CUDABackend``
 (CuPy) differ only in their ops, so the CPU test suite runs all of this logic.
+
+Each batch step runs through ``gpu.recovery``: out of memory halves the batch and retries, any
+other device failure releases the staging memory and names the batch's chunks.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +26,7 @@ from ..gpu import encode as device_encode
 from ..gpu.chain_plan import DevicePlan, plan_chain
 from ..gpu.descriptors import MAX_DIMS, simplify_dims
 from ..gpu.ops import DeviceOps
+from ..gpu.recovery import run_in_parts
 from ..gpu.staging import StagedChunks, StagingArenas
 from ..gpu.streams import NeedsFallback
 from .base import Backend, all_equal_numpy
@@ -38,6 +43,8 @@ class DeviceBackend(Backend):
         self._thread_state = threading.local()
         self._plans: weakref.WeakKeyDictionary[Any, DevicePlan | str] = weakref.WeakKeyDictionary()
         self._warned: weakref.WeakSet[Any] = weakref.WeakSet()
+        #: recoveries so far: ``oom_splits``, ``oom_retries``, ``oom_unstaged`` and ``device_errors``
+        self.stats: Counter[str] = Counter()
 
     @property
     def _arenas(self) -> StagingArenas:
@@ -46,6 +53,14 @@ class DeviceBackend(Backend):
         if arenas is None:
             arenas = self._thread_state.arenas = StagingArenas(self.ops)
         return arenas
+
+    def release(self) -> None:
+        """Drop this thread's staging arenas and the ops' cached blocks (after a failed batch)."""
+        self._thread_state.arenas = None
+        self.ops.release_memory()
+
+    def _in_parts(self, run: Any, keys: Sequence[str], action: str) -> list[Any]:
+        return run_in_parts(run, keys, action=action, ops=self.ops, release=self.release, stats=self.stats)
 
     # -- arrays -----------------------------------------------------------------------------
     def supports_dtype(self, dtype: np.dtype) -> bool:
@@ -72,12 +87,25 @@ class DeviceBackend(Backend):
         return all_equal_numpy(self.to_host(array), value)
 
     # -- the batched chunk path ---------------------------------------------------------------
-    def fetch(self, store: Any, keys: Sequence[str]) -> StagedChunks:
-        """Compressed chunks in one staging arena (parallel ``preadv`` for local files)."""
+    def fetch(self, store: Any, keys: Sequence[str]) -> StagedChunks | list[Any]:
+        """Compressed chunks in one staging arena (parallel ``preadv`` for local files).
+
+        When the arena does not fit, the bytes stay in ordinary host memory and ``decode_chunks``
+        stages them in parts.
+        """
         path_of = getattr(store, "path_of", None)
-        if path_of is not None and type(store).__name__ == "LocalStore":
-            return self._arenas.read_files([path_of(k) for k in keys])
-        return self._arenas.stage(store.get_many(keys))
+        local = path_of is not None and type(store).__name__ == "LocalStore"
+        values = None if local else store.get_many(keys)
+        try:
+            if values is None:
+                return self._arenas.read_files([path_of(k) for k in keys])
+            return self._arenas.stage(values)
+        except Exception as exc:
+            if self.ops.as_out_of_memory(exc) is None:
+                raise
+        self.stats["oom_unstaged"] += 1
+        self.release()
+        return list(values if values is not None else store.get_many(keys))
 
     def _plan(self, codecs: Any) -> DevicePlan | str:
         try:
@@ -110,16 +138,31 @@ class DeviceBackend(Backend):
         for out in targets:
             if out is not None and tuple(out.shape) != tuple(spec.shape):
                 raise ValueError(f"out must have the chunk shape {spec.shape}, got {out.shape}")
-        staged = encoded if isinstance(encoded, StagedChunks) else self._arenas.stage(encoded)
         plan = self._plan(codecs)
+
+        def run(start: int, stop: int) -> list[Any]:
+            if isinstance(encoded, StagedChunks):
+                staged = encoded.part(start, stop) if (start, stop) != (0, len(encoded)) else encoded
+            else:
+                staged = self._arenas.stage(encoded[start:stop])
+            return self._decode_part(codecs, plan, staged, targets[start:stop], keys[start:stop])
+
+        results = self._in_parts(run, keys, "decoding")
+        # names for a failing scatter of this batch (which is handed arrays, not keys)
+        self._thread_state.decoded = {id(r): k for r, k in zip(results, keys) if r is not None}
+        return results
+
+    def _decode_part(
+        self, codecs: Any, plan: DevicePlan | str, staged: StagedChunks, outs: list[Any], keys: Sequence[str]
+    ) -> list[Any]:
         with self.ops.scope():
             if isinstance(plan, DevicePlan):
                 try:
-                    return device_decode.decode_batch(self.ops, plan, staged, targets, keys)
+                    return device_decode.decode_batch(self.ops, plan, staged, outs, keys)
                 except NeedsFallback as exc:
                     plan = str(exc)
             self._warn_fallback(codecs, plan, "decoding")
-            return device_decode.decode_on_cpu(self.ops, codecs, staged, targets, keys)
+            return device_decode.decode_on_cpu(self.ops, codecs, staged, outs, keys)
 
     def encode_chunks(self, codecs: Any, chunks: Sequence[Any], *, keys: Sequence[str]) -> list[Any]:
         spec = codecs.spec
@@ -133,11 +176,21 @@ class DeviceBackend(Backend):
                     f"chunk {key!r} has shape {tuple(chunk.shape)}, expected {tuple(spec.shape)}"
                 )
         plan = self._plan(codecs)
+        return self._in_parts(
+            lambda start, stop: self._encode_part(codecs, plan, chunks[start:stop], keys[start:stop]),
+            keys,
+            "encoding",
+        )
+
+    def _encode_part(
+        self, codecs: Any, plan: DevicePlan | str, chunks: Sequence[Any], keys: Sequence[str]
+    ) -> list[Any]:
         with self.ops.scope():
             if isinstance(plan, DevicePlan) and plan.encode_reason is None:
                 return device_encode.encode_batch(self.ops, plan, chunks, keys)
             reason = plan if isinstance(plan, str) else plan.encode_reason
             self._warn_fallback(codecs, str(reason), "encoding")
+            spec = codecs.spec
             shape_only = DevicePlan(
                 tuple(spec.shape), np.dtype(spec.dtype), tuple(range(len(spec.shape))), 0, (), None
             )
@@ -170,8 +223,18 @@ class DeviceBackend(Backend):
         if not device:
             super().scatter(out, chunks, chunk_selections, out_selections)
             return
-        with self.ops.scope():
-            device_decode.copy_into(self.ops, pairs)
+
+        def run(start: int, stop: int) -> list[None]:
+            with self.ops.scope():
+                device_decode.copy_into(self.ops, pairs[start:stop])
+            return [None] * (stop - start)
+
+        self._in_parts(run, self._names_of(chunks), "scattering")
+
+    def _names_of(self, chunks: Sequence[Any]) -> list[str]:
+        """Chunk keys of arrays returned by this thread's last ``decode_chunks`` (for errors)."""
+        decoded = getattr(self._thread_state, "decoded", {})
+        return [decoded.get(id(c), f"<decoded chunk {i}>") for i, c in enumerate(chunks)]
 
 
 def _is_view_selection(selection: tuple) -> bool:

@@ -9,6 +9,7 @@ pool, a GPU implementation overrides the batch methods to make one device call p
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -35,7 +36,7 @@ class ChunkSpec:
 
     @property
     def nbytes(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+        return math.prod(self.shape) * self.dtype.itemsize
 
 
 class Codec(ABC):
@@ -123,6 +124,10 @@ class ArrayBytesCodec(Codec):
 
 class BytesBytesCodec(Codec):
     """Bytes in, bytes out (compressors, checksums)."""
+
+    #: Whether ``decode`` to new memory is at least as fast as into a given buffer (zstd): the
+    #: codec chain then copies that result into a strided output instead of using a scratch buffer.
+    decodes_fresh_fast: bool = False
 
     @abstractmethod
     def encode(self, data: BytesLike, spec: ChunkSpec) -> BytesLike: ...

@@ -49,19 +49,25 @@ class BytesCodec(ArrayBytesCodec):
         return {} if self.endian is None else {"endian": self.endian}
 
     def evolve(self, spec: ChunkSpec) -> BytesCodec:
-        """Drop ``endian`` for byte-order-free dtypes (as zarr-python does); default it to little."""
+        """Drop ``endian`` for byte-order-free dtypes (as zarr-python does); default it to little.
+
+        Records keep ``big``: tensorstore writes big-endian ``struct`` arrays (every field swapped).
+        Their ``little`` is dropped, which is what zarr-python 3.1 writes and means the same.
+        """
         if spec.dtype.hasobject:
             raise MetadataError(
                 f"bytes codec cannot serialize the variable-length dtype {spec.dtype}; "
                 "use the vlen-utf8 serializer for strings, vlen-bytes for variable-length bytes"
             )
+        if spec.dtype.fields is not None:
+            return self if self.endian != "little" else BytesCodec(endian=None)
         if not has_endianness(spec.dtype):
             return self if self.endian is None else BytesCodec(endian=None)
         return self if self.endian is not None else BytesCodec(endian="little")
 
     def wire_dtype(self, dtype: np.dtype) -> np.dtype:
-        """``dtype`` with the stored byte order."""
-        if self.endian is None or not has_endianness(dtype):
+        """``dtype`` with the stored byte order (every field of a record, nested ones too)."""
+        if self.endian is None or not (has_endianness(dtype) or dtype.fields is not None):
             return dtype
         return dtype.newbyteorder("<" if self.endian == "little" else ">")
 

@@ -22,6 +22,7 @@ from .base import (
     BytesLike,
     ChunkSpec,
     Codec,
+    check_decoded_size,
     raise_for_chunk,
     run_batch,
 )
@@ -205,6 +206,9 @@ class CodecChain:
         """Decompress straight into ``out`` when it is contiguous, else into this thread's scratch
         buffer (in cache) and copy once; the compressors check the decoded size."""
         direct = out.flags.c_contiguous and out.dtype == self._spec.dtype
+        if not direct and len(self._bb) == 1 and self._bb[0].decodes_fresh_fast:
+            np.copyto(out, self._decompress_fresh(data, key))  # one copy into the strided view
+            return out
         if direct:
             target = out.reshape(-1).view(np.uint8)
         elif self._nbytes <= SCRATCH_MAX_BYTES:
@@ -223,6 +227,22 @@ class CodecChain:
         if not direct:
             np.copyto(out, target.view(self._spec.dtype).reshape(self._spec.shape))
         return out
+
+    def decode_for_reading(self, data: BytesLike, *, key: str | None = None) -> np.ndarray:
+        """A decoded chunk that the caller only reads from (it may be read-only), so a compressor
+        that returns its own new buffer (zstd) needs neither a copy nor a scratch pass."""
+        if self._plain and len(self._bb) == 1 and self._bb[0].decodes_fresh_fast:
+            return self._decompress_fresh(data, key)
+        return self.decode(data, key=key)
+
+    def _decompress_fresh(self, data: BytesLike, key: str | None) -> np.ndarray:
+        step = self._bb[0]
+        try:
+            decoded = step.decode(data, self._ab_spec)
+            check_decoded_size(len(decoded), self._nbytes, step.codec_name)
+        except Exception as exc:
+            raise_for_chunk(exc, key, step.codec_name, "decoding")
+        return np.frombuffer(decoded, self._spec.dtype).reshape(self._spec.shape)
 
     def encode(self, chunk: np.ndarray, *, key: str | None = None) -> BytesLike:
         """Encode one chunk of ``spec.shape`` (any layout); never returns memory shared with ``chunk``."""

@@ -179,6 +179,10 @@ class V2CodecChain:
         flat = np.ascontiguousarray(flat).view(np.uint8).view(spec.dtype)
         return flat.reshape(spec.shape, order=spec.order)
 
+    def decode_for_reading(self, data: BytesLike, *, key: str | None = None) -> np.ndarray:
+        """Same as ``decode`` (the v3 chain's read-only shortcut has no v2 counterpart yet)."""
+        return self.decode(data, key=key)
+
     def decode(self, data: BytesLike, *, key: str | None = None, out: np.ndarray | None = None) -> np.ndarray:
         """Decode one chunk (see ``decode_batch``); errors name ``key`` and the failing codec."""
         spec = self._spec

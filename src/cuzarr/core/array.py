@@ -11,17 +11,17 @@ from ..codecs import CodecChain, V2CodecChain
 from ..codecs.base import ChunkSpec
 from ..codecs.sharding import EMPTY, ShardingCodec
 from ..config import config
-from ..errors import ReadOnlyError
-from ..metadata import ArrayMetadataV3
+from ..errors import ContainsGroupError, ReadOnlyError
+from ..metadata import ArrayMetadataV2, ArrayMetadataV3
 from ..metadata.fill_value import default_fill_value
 from ..storage.base import Store
 from .attributes import Attributes
 from .chunk_source import StoreChunks
-from .creation import normalize_shape
 from .info import ArrayInfo
-from .metadata_io import ArrayMetadata, node_key, write_array_metadata
+from .metadata_io import ArrayMetadata, node_key, read_node_metadata, write_array_metadata
 from .node import Node
 from .pipeline import ChunkIO
+from .resize import ShapeChanges
 from .selection import SelectionMixin
 from .shards import ShardedChunks
 
@@ -53,7 +53,7 @@ def build_codecs(metadata: ArrayMetadata) -> CodecChain | V2CodecChain:
     return V2CodecChain(metadata.compressor, metadata.filters, spec)
 
 
-class Array(Node, SelectionMixin):
+class Array(Node, SelectionMixin, ShapeChanges):
     """A Zarr array (v2 or v3). Reads return NumPy arrays on CPU, CuPy arrays on GPU."""
 
     def __init__(
@@ -177,7 +177,7 @@ class Array(Node, SelectionMixin):
 
     @property
     def attrs(self) -> Attributes:
-        return Attributes(lambda: self._metadata.attributes, self._save_attributes)
+        return Attributes(lambda: self._metadata.attributes, self._edit_attributes)
 
     @property
     def compressors(self) -> tuple[Any, ...]:
@@ -191,11 +191,17 @@ class Array(Node, SelectionMixin):
     def serializer(self) -> Any:
         return self._codecs.serializer
 
-    def _save_attributes(self, attributes: dict[str, Any]) -> None:
-        self._check_writable()
+    def _write_attributes(self, attributes: dict[str, Any]) -> None:
         metadata = self._metadata.update_attributes(attributes)
         write_array_metadata(self._store, self._path, metadata)
         self._metadata = metadata
+
+    def _reload_metadata(self) -> None:
+        metadata = read_node_metadata(self._store, self._path, self.zarr_format)
+        if not isinstance(metadata, ArrayMetadataV2 | ArrayMetadataV3):
+            raise ContainsGroupError(f"array '{self.name}' in {self._store!r} was replaced by a group")
+        if metadata != self._metadata:
+            self._set_metadata(metadata)
 
     def update_attributes(self, new_attributes: dict[str, Any]) -> Array:
         self.attrs.update(new_attributes)
@@ -249,56 +255,6 @@ class Array(Node, SelectionMixin):
         """Bytes of metadata and chunks in the store (lists the store)."""
         prefix = f"{self._path}/" if self._path else ""
         return sum(self._store.getsize(k) for k in self._store.list_prefix(prefix))
-
-    # -- shape changes ----------------------------------------------------------------------
-    def resize(self, *shape: Any) -> None:
-        """Grow or shrink; chunks outside the new shape are deleted and, on shrinking, the cut-off
-        part of boundary chunks is reset to the fill value so a later grow never resurrects it."""
-        self._check_writable()
-        new_shape = normalize_shape(shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
-        if len(new_shape) != self.ndim:
-            raise ValueError(f"array '{self.name}' has {self.ndim} dimensions; cannot resize to {new_shape}")
-        new_grid = tuple(-(-s // c) for s, c in zip(new_shape, self._metadata.chunk_shape))
-        outside = [
-            key for key, coords in self._stored_chunks() if any(c >= g for c, g in zip(coords, new_grid))
-        ]
-        self._store.delete_many(outside)
-        self._reset_cut_regions(new_shape)
-        metadata = self._metadata.with_shape(new_shape)
-        write_array_metadata(self._store, self._path, metadata)
-        self._set_metadata(metadata)
-
-    def _reset_cut_regions(self, new_shape: tuple[int, ...]) -> None:
-        """Fill the parts of surviving chunks that lie beyond ``new_shape`` (called before the shape changes)."""
-        storage_chunks = self._metadata.chunk_shape  # whole shards survive or go, not inner chunks
-        extent = [min(o, -(-n // c) * c) for n, o, c in zip(new_shape, self.shape, storage_chunks)]
-        fill = self.fill_value if self.fill_value is not None else 0
-        for axis in range(self.ndim):
-            if new_shape[axis] < extent[axis]:
-                region = tuple(
-                    slice(new_shape[axis], extent[axis]) if a == axis else slice(0, extent[a])
-                    for a in range(self.ndim)
-                )
-                self.set_basic_selection(region, fill)
-
-    def append(self, data: Any, axis: int = 0) -> tuple[int, ...]:
-        """Grow along ``axis`` and write ``data`` into the new part; returns the new shape."""
-        self._check_writable()
-        data = self._backend.asarray(data)
-        if data.ndim != self.ndim:
-            raise ValueError(f"cannot append {data.ndim}-d data to {self.ndim}-d array '{self.name}'")
-        axis = axis % self.ndim
-        for a, (n, m) in enumerate(zip(self.shape, data.shape)):
-            if a != axis and n != m:
-                raise ValueError(
-                    f"cannot append data of shape {data.shape} to array '{self.name}' of shape {self.shape} "
-                    f"along axis {axis}: axis {a} differs"
-                )
-        old = self.shape[axis]
-        new_shape = tuple(n + data.shape[axis] if a == axis else n for a, n in enumerate(self.shape))
-        self.resize(new_shape)
-        self[tuple(slice(old, None) if a == axis else slice(None) for a in range(self.ndim))] = data
-        return new_shape
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         data = self._backend.to_host(self[...])

@@ -18,6 +18,8 @@ class ChunkSource(Protocol):
     """Batched access to the encoded bytes of chunks, addressed by chunk-grid coordinates."""
 
     store: Store
+    #: Whether ``read_one`` is as cheap as batching (the CPU path then fuses read and decode).
+    single_reads: bool
 
     def key(self, coords: Coords) -> str:
         """A name for the chunk in errors and locks (the store key, or shard key + inner position)."""
@@ -33,6 +35,9 @@ class ChunkSource(Protocol):
 
     def put(self, backend: Any, coords: Sequence[Coords], encoded: Sequence[Any]) -> None:
         """Store encoded chunks; ``None`` means the chunk is empty and is deleted."""
+
+    def read_one(self, coords: Coords) -> Any:
+        """Encoded bytes of one chunk or ``None``; only called when ``single_reads`` is true."""
 
 
 class StoreChunks:
@@ -52,6 +57,10 @@ class StoreChunks:
             key = self._keys[coords] = self._chunk_key(coords)
         return key
 
+    @property
+    def single_reads(self) -> bool:
+        return self.store.cheap_single_reads
+
     def group(self, coords: Coords) -> Hashable | None:
         return None
 
@@ -60,6 +69,9 @@ class StoreChunks:
 
     def fetch(self, backend: Any, coords: Sequence[Coords]) -> list[Any]:
         return backend.fetch(self.store, [self.key(c) for c in coords])
+
+    def read_one(self, coords: Coords) -> Any:
+        return self.store.get(self.key(coords))
 
     def put(self, backend: Any, coords: Sequence[Coords], encoded: Sequence[Any]) -> None:
         keys = [self.key(c) for c in coords]

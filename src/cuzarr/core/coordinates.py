@@ -6,6 +6,7 @@ and reshaped to the broadcast shape of the coordinate arrays at the end.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,17 +71,21 @@ def plan_points(
         return []
     grid = tuple(-(-s // c) for s, c in zip(array_shape, chunk_shape))
     chunk_ids = [p // c for p, c in zip(selection.points, chunk_shape)]
-    linear = np.ravel_multi_index(chunk_ids, grid)
-    order = np.argsort(linear, kind="stable")
-    sorted_linear = linear[order]
-    bounds = np.flatnonzero(np.diff(sorted_linear)) + 1
+    order = np.argsort(np.ravel_multi_index(chunk_ids, grid), kind="stable")
+    # sorted once for all chunks: each chunk's members, ids and local positions are slices (views)
+    sorted_ids = [ids[order] for ids in chunk_ids]
+    sorted_local = [p[order] - ids * c for p, ids, c in zip(selection.points, sorted_ids, chunk_shape)]
+    changes = np.zeros(len(order), dtype=bool)
+    for ids in sorted_ids:
+        changes[1:] |= ids[1:] != ids[:-1]
+    starts = np.flatnonzero(changes[1:]) + 1
     projections = []
-    for start, stop in zip(np.r_[0, bounds], np.r_[bounds, len(order)]):
+    for start, stop in zip(np.r_[0, starts].tolist(), np.r_[starts, len(order)].tolist()):
         members = order[start:stop]
-        coords = tuple(int(ids[members[0]]) for ids in chunk_ids)
-        local = tuple(p[members] - c * n for p, c, n in zip(selection.points, coords, chunk_shape))
+        coords = tuple(int(ids[start]) for ids in sorted_ids)
+        local = tuple(positions[start:stop] for positions in sorted_local)
         valid = [min(n, s - c * n) for s, c, n in zip(array_shape, coords, chunk_shape)]
-        n_valid = int(np.prod(valid, dtype=np.int64))
-        covers = len(members) >= n_valid and np.unique(np.ravel_multi_index(local, valid)).size == n_valid
+        n_valid = math.prod(valid)
+        covers = stop - start >= n_valid and np.unique(np.ravel_multi_index(local, valid)).size == n_valid
         projections.append(ChunkProjection(coords, local, (members,), covers, False))
     return projections

@@ -10,6 +10,7 @@ from ..codecs import CodecChain, ZstdCodec, default_serializer, default_v2_filte
 from ..codecs.base import ArrayArrayCodec, ArrayBytesCodec, ChunkSpec
 from ..codecs.registry import codec_from_json
 from ..codecs.sharding import ShardingCodec
+from ..config import config as global_config
 from ..errors import MetadataError
 from ..metadata import ArrayMetadataV2, ArrayMetadataV3, ChunkKeyEncoding, RegularChunkGrid
 from ..metadata.auto_chunks import guess_chunks
@@ -188,6 +189,9 @@ def build_metadata(
         if shard_shape is not None:
             sharding = ShardingCodec(chunk_shape, codecs_json, index_location=index_location)
             codecs_json = tuple(CodecChain([sharding], ChunkSpec(shard_shape, data_type, fill)).to_json())
+        record_type_name = global_config.get("record_type_name")
+        if record_type_name == "struct" and data_type.newbyteorder(">") != data_type:
+            codecs_json = _with_endian(codecs_json)
         return ArrayMetadataV3(
             shape=shape,
             data_type=data_type,
@@ -197,6 +201,7 @@ def build_metadata(
             codecs=codecs_json,
             attributes=attributes,
             dimension_names=tuple(dimension_names) if dimension_names is not None else None,
+            record_type_name=record_type_name,
         )
     if zarr_format == 2:
         if shard_shape is not None:
@@ -224,6 +229,21 @@ def build_metadata(
             attributes=attributes,
         )
     raise ValueError(f"zarr_format must be 2 or 3, got {zarr_format!r}")
+
+
+def _with_endian(codecs: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
+    """``bytes`` codecs (inner ones of sharding too) with an explicit ``little``: the ``struct``
+    spec and tensorstore require it for records with multi-byte fields (zarr-python 3.1's
+    ``structured`` arrays leave it out, and the codec chain drops it again as meaning the same)."""
+    out = []
+    for codec in codecs:
+        config = dict(codec.get("configuration") or {})
+        if codec["name"] == "bytes":
+            config.setdefault("endian", "little")
+        elif codec["name"] == ShardingCodec.codec_name:
+            config["codecs"] = list(_with_endian(tuple(config["codecs"])))
+        out.append({**codec, "configuration": config} if config else codec)
+    return tuple(out)
 
 
 def _cast_fill(value: Any, dtype: np.dtype) -> Any:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..errors import ReadOnlyError
+from ..errors import ContainsArrayError, ReadOnlyError
 from ..metadata import GroupMetadataV3
 from ..metadata.consolidated import ConsolidatedMetadata, NodeMetadata
 from ..storage import make_store
@@ -25,7 +25,7 @@ from .hierarchy import (
     walk,
     write_group_metadata,
 )
-from .metadata_io import V2_ATTRS_KEY, V3_KEY, node_key
+from .metadata_io import V2_ATTRS_KEY, V3_KEY, node_key, read_node_metadata
 from .node import Node
 from .nodes import NewNode
 from .tree import GroupInfo, TreeRepr, render_tree
@@ -124,21 +124,26 @@ class Group(Node, GroupWriter):
 
     @property
     def attrs(self) -> Attributes:
-        return Attributes(lambda: self._metadata.attributes, self._save_attributes)
+        return Attributes(lambda: self._metadata.attributes, self._edit_attributes)
 
     def update_attributes(self, new_attributes: dict[str, Any]) -> Group:
         """Set many attributes with one metadata write."""
         self.attrs.update(new_attributes)
         return self
 
-    def _save_attributes(self, attributes: dict[str, Any]) -> None:
-        self._check_writable()
+    def _write_attributes(self, attributes: dict[str, Any]) -> None:
         metadata = self._metadata.update_attributes(attributes)
         if isinstance(metadata, GroupMetadataV3):
             self._store.set(node_key(self._path, V3_KEY), metadata.to_bytes())
         else:
             self._store.set(node_key(self._path, V2_ATTRS_KEY), metadata.attributes_bytes())
         self._metadata = metadata
+
+    def _reload_metadata(self) -> None:
+        metadata = read_node_metadata(self._store, self._path, self.zarr_format)
+        if not is_group(metadata):
+            raise ContainsArrayError(f"group '{self.name}' in {self._store!r} was replaced by an array")
+        self._metadata = metadata  # type: ignore[assignment]
 
     def _check_writable(self) -> None:
         if self._read_only:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -10,6 +11,7 @@ from ..errors import ContainsArrayError, ContainsGroupError
 from .array import Array
 from .creation import normalize_shape
 from .hierarchy import is_group, join_path, new_group_metadata
+from .hierarchy_create import as_node_metadata, normalize_node_path, write_hierarchy
 from .nodes import create_array_node, delete_node, move_node
 
 if TYPE_CHECKING:
@@ -33,6 +35,7 @@ class GroupWriter:
 
         def _check_writable(self) -> None: ...
         def _lookup(self, key: str) -> NodeMetadata | None: ...
+        def _node(self, relative: str, metadata: NodeMetadata) -> Any: ...
         def get(self, key: str, default: Any = None) -> Any: ...
 
     def _remember(self, relative: str, metadata: NodeMetadata | None) -> None:
@@ -180,6 +183,37 @@ class GroupWriter:
         if fill_value is None:
             fill_value = getattr(data, "fill_value", None)
         return self._like(name, data, {**kwargs, "fill_value": fill_value})
+
+    def create_hierarchy(
+        self, nodes: dict[str, Any], *, overwrite: bool = False
+    ) -> Iterator[tuple[str, Array | Group]]:
+        """``cuzarr.create_hierarchy`` below this group: paths relative to it, the format its own,
+        and no root node (this group is the root). Yields ``(relative path, node)``, parents first."""
+        self._check_writable()
+        below: dict[str, NodeMetadata] = {}
+        for key, value in nodes.items():
+            relative = normalize_node_path(key)
+            if not relative:
+                raise ValueError(
+                    f"nodes define a root node, but group '{self.name}' is the root of this hierarchy; "
+                    "use cuzarr.create_hierarchy to create a rooted hierarchy"
+                )
+            metadata = as_node_metadata(value, relative)
+            if metadata.zarr_format != self.zarr_format:
+                raise ValueError(
+                    f"node '{relative}' is Zarr v{metadata.zarr_format}; group '{self.name}' is "
+                    f"Zarr v{self.zarr_format}, and one hierarchy has one format"
+                )
+            below[join_path(self._path, relative)] = metadata
+        written = write_hierarchy(self._store, below, overwrite=overwrite)
+        prefix = f"{self._path}/" if self._path else ""
+        created = []
+        for path, metadata in written.items():
+            if path.startswith(prefix) and path != self._path:  # (missing ancestors of this group too)
+                relative = path[len(prefix) :]
+                self._remember(relative, metadata)
+                created.append((relative, self._node(relative, metadata)))
+        return iter(created)
 
     def __setitem__(self, key: str, value: Any) -> None:
         """``group['x'] = data`` writes a new array (replacing whatever was at ``x``)."""

@@ -10,6 +10,7 @@ from ..metadata import ArrayMetadataV2, ArrayMetadataV3, GroupMetadataV2, GroupM
 from ..storage.base import Store
 
 ArrayMetadata = ArrayMetadataV2 | ArrayMetadataV3
+NodeMetadata = ArrayMetadataV2 | ArrayMetadataV3 | GroupMetadataV2 | GroupMetadataV3
 V3_KEY, V2_ARRAY_KEY, V2_GROUP_KEY, V2_ATTRS_KEY = "zarr.json", ".zarray", ".zgroup", ".zattrs"
 
 
@@ -45,18 +46,31 @@ def read_node_metadata(
     raise NodeNotFoundError(f"no array or group found at path '{path}' in {store!r}{fmt}")
 
 
+def node_documents(path: str, metadata: NodeMetadata) -> list[tuple[str, bytes]]:
+    """(key, bytes) of the documents that store a node's metadata: v3 ``zarr.json``; v2
+    ``.zarray``/``.zgroup`` plus ``.zattrs`` (zarr-python writes it even when empty; so do we)."""
+    if isinstance(metadata, ArrayMetadataV3 | GroupMetadataV3):
+        return [(node_key(path, V3_KEY), metadata.to_bytes())]
+    name = V2_ARRAY_KEY if isinstance(metadata, ArrayMetadataV2) else V2_GROUP_KEY
+    return [
+        (node_key(path, name), metadata.to_bytes()),
+        (node_key(path, V2_ATTRS_KEY), metadata.attributes_bytes()),
+    ]
+
+
+def metadata_lock_key(path: str, metadata: NodeMetadata) -> str:
+    """The synchronizer key guarding a node's metadata: its first document (``zarr.json``,
+    ``.zarray`` or ``.zgroup``), one lock for its attributes and shape alike."""
+    return node_documents(path, metadata)[0][0]
+
+
 def write_array_metadata(store: Store, path: str, metadata: ArrayMetadata) -> None:
     """Persist array metadata in its format's documents."""
-    if isinstance(metadata, ArrayMetadataV3):
-        store.set(node_key(path, V3_KEY), metadata.to_bytes())
-        return
-    # zarr-python writes .zattrs even when empty; so do we, for identical trees
-    store.set_many(
-        [
-            (node_key(path, V2_ARRAY_KEY), metadata.to_bytes()),
-            (node_key(path, V2_ATTRS_KEY), metadata.attributes_bytes()),
-        ]
-    )
+    documents = node_documents(path, metadata)
+    if len(documents) == 1:
+        store.set(*documents[0])
+    else:
+        store.set_many(documents)
 
 
 def existing_node_keys(store: Store, path: str) -> list[str]:

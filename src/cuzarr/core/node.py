@@ -1,10 +1,14 @@
-"""What arrays and groups share: where they live (store and path) and their h5py-style names."""
+"""What arrays and groups share: where they live (store and path), their h5py-style names, and the
+metadata lock every change of their metadata (attributes, shape) is made under."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..storage.base import Store
+from .metadata_io import metadata_lock_key
 
 
 class Node:
@@ -14,6 +18,7 @@ class Node:
     _path: str
     _read_only: bool
     _synchronizer: Any
+    _metadata: Any
 
     @property
     def store(self) -> Store:
@@ -38,5 +43,44 @@ class Node:
 
     @property
     def synchronizer(self) -> Any:
-        """Per-chunk locks held around writes (``ThreadSynchronizer``/``ProcessSynchronizer``) or None."""
+        """Locks held around writes (``ThreadSynchronizer``/``ProcessSynchronizer``) or None: per chunk
+        (shard) for data, and one on the node's metadata document for attributes, resize and append."""
         return self._synchronizer
+
+    # -- metadata changes -------------------------------------------------------------------
+    def _check_writable(self) -> None:
+        raise NotImplementedError
+
+    def _reload_metadata(self) -> None:
+        """Replace the cached metadata with the stored one."""
+        raise NotImplementedError
+
+    def _write_attributes(self, attributes: dict[str, Any]) -> None:
+        """Store ``attributes`` as the node's attributes and cache the new metadata."""
+        raise NotImplementedError
+
+    @contextmanager
+    def _metadata_locked(self) -> Iterator[None]:
+        """Hold the node's metadata lock for a read-modify-write of its metadata.
+
+        With a synchronizer, the stored metadata is re-read once the lock is held, so the change
+        builds on every other writer's (another process's append, another thread's attribute)
+        instead of silently undoing it. Without one, the cached metadata is used, as before.
+        """
+        self._check_writable()
+        if self._synchronizer is None:
+            yield
+            return
+        key = metadata_lock_key(self._path, self._metadata)
+        with self._synchronizer.lock([key]):
+            self._reload_metadata()
+            yield
+
+    @contextmanager
+    def _edit_attributes(self) -> Iterator[dict[str, Any]]:
+        """A copy of the current attributes to change in place; stored on a normal exit, all while
+        the metadata lock is held (see ``Attributes.edit``)."""
+        with self._metadata_locked():
+            attributes = dict(self._metadata.attributes)
+            yield attributes
+            self._write_attributes(attributes)

@@ -9,7 +9,7 @@ in one ``set_many``. Batches are bounded in decoded bytes so memory stays flat.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, closing, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -17,13 +17,19 @@ import numpy as np
 
 from ..buffer.base import Backend
 from ..codecs.base import run_batch
+from ..parallel import map_in_pool
 from ..storage.base import Store
 from .chunk_source import ChunkSource
 from .plan import ChunkProjection, iter_batches
+from .prefetch import can_prefetch, fetched_batches
 
 
 class ChunkCodecs(Protocol):
     """What the pipeline needs from a codec chain (``CodecChain`` or ``V2CodecChain``)."""
+
+    def decode(self, data: Any, *, key: str | None = None, out: Any = None) -> Any: ...
+
+    def decode_for_reading(self, data: Any, *, key: str | None = None) -> Any: ...
 
     def decode_batch(
         self, encoded: Sequence[Any], *, keys: Sequence[str], outs: Sequence[Any] | None = None
@@ -68,21 +74,63 @@ class ChunkIO:
 
 def read_chunks(io: ChunkIO, projections: list[ChunkProjection], out: Any) -> None:
     """Fill ``out`` (full-rank selection shape) from the chunks of ``projections``."""
-    for batch in io.batches(projections):
-        keys = [io.chunk_key(p.coords) for p in batch]
-        encoded = io.source.fetch(io.backend, [p.coords for p in batch])
-        outs = [out[p.out_selection + (Ellipsis,)] if p.is_whole_chunk else None for p in batch]
-        decoded = io.backend.decode_chunks(io.codecs, encoded, keys=keys, outs=outs)
-        scatter_chunks, scatter_chunk_sel, scatter_out_sel = [], [], []
-        for projection, chunk, target in zip(batch, decoded, outs):
-            if chunk is None:
-                out[projection.out_selection] = io.fill_value
-            elif target is None:
-                scatter_chunks.append(chunk)
-                scatter_chunk_sel.append(projection.chunk_selection)
-                scatter_out_sel.append(projection.out_selection)
-        if scatter_chunks:
-            io.backend.scatter(out, scatter_chunks, scatter_chunk_sel, scatter_out_sel)
+    if io.backend.fuses_chunk_reads and io.source.single_reads:
+        _read_fused(io, projections, out)
+        return
+    prefetch = io.backend.prefetches_batches and can_prefetch()
+    # with prefetching two batches of encoded bytes are alive at once: halve them (same memory)
+    batches = list(
+        iter_batches(
+            projections,
+            io.chunk_nbytes,
+            io.batch_bytes // 2 if prefetch else io.batch_bytes,
+            group=io.source.group,
+        )
+    )
+
+    def fetch(batch: list[ChunkProjection]) -> Any:
+        return io.source.fetch(io.backend, [p.coords for p in batch])
+
+    with closing(fetched_batches(batches, fetch, prefetch=prefetch)) as fetched:
+        for batch, encoded in fetched:
+            _decode_and_place(io, batch, encoded, out)
+
+
+def _decode_and_place(io: ChunkIO, batch: list[ChunkProjection], encoded: Any, out: Any) -> None:
+    """One batch: decode whole chunks straight into ``out``, the others to temporaries, then scatter."""
+    keys = [io.chunk_key(p.coords) for p in batch]
+    outs = [out[p.out_selection + (Ellipsis,)] if p.is_whole_chunk else None for p in batch]
+    decoded = io.backend.decode_chunks(io.codecs, encoded, keys=keys, outs=outs)
+    scatter_chunks, scatter_chunk_sel, scatter_out_sel = [], [], []
+    for projection, chunk, target in zip(batch, decoded, outs):
+        if chunk is None:
+            out[projection.out_selection] = io.fill_value
+        elif target is None:
+            scatter_chunks.append(chunk)
+            scatter_chunk_sel.append(projection.chunk_selection)
+            scatter_out_sel.append(projection.out_selection)
+    if scatter_chunks:
+        io.backend.scatter(out, scatter_chunks, scatter_chunk_sel, scatter_out_sel)
+
+
+def _read_fused(io: ChunkIO, projections: list[ChunkProjection], out: Any) -> None:
+    """Host path for stores with cheap single reads: one pool task per chunk reads it, decodes it
+    (straight into ``out`` when the chunk maps onto a view of it) and places it. The compressed
+    bytes are decoded while still in cache, no batch waits for its slowest read, and the only
+    memory beyond ``out`` is one chunk per thread."""
+    source, codecs, fill_value = io.source, io.codecs, io.fill_value
+
+    def read_one(projection: ChunkProjection) -> None:
+        data = source.read_one(projection.coords)
+        if data is None:
+            out[projection.out_selection] = fill_value
+        elif projection.is_whole_chunk:
+            codecs.decode(data, key=source.key(projection.coords), out=out[projection.out_selection + (...,)])
+        else:
+            chunk = codecs.decode_for_reading(data, key=source.key(projection.coords))
+            out[projection.out_selection] = chunk[projection.chunk_selection]
+
+    map_in_pool(read_one, projections)
 
 
 def write_chunks(io: ChunkIO, projections: list[ChunkProjection], value: Any) -> None:

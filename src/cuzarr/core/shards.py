@@ -25,6 +25,9 @@ Coords = tuple[int, ...]
 class ShardedChunks:
     """Inner chunk (i, j) lives in shard (i // cps_i, j // cps_j) at C-order position (i % cps_i, ...)."""
 
+    #: Inner chunks are read through batched index and coalesced range requests, never one by one.
+    single_reads = False
+
     def __init__(
         self,
         store: Store,

@@ -1,10 +1,15 @@
-"""Synchronizers: per-chunk locks so that concurrent writers never lose each other's updates.
+"""Synchronizers: per-key locks so that concurrent writers never lose each other's updates.
 
 A write that covers only part of a chunk reads the old chunk, merges and stores it. Two writers
 doing that at once on one chunk would each store a chunk missing the other's part. With a
 synchronizer, ``write_chunks`` holds the lock of every chunk (shard, when sharded) of a batch from
 the read of its old value until the new value is stored. Locks are taken in sorted key order so
 writers whose batches overlap cannot deadlock.
+
+Metadata changes are read-modify-writes too: attribute updates, ``resize`` and ``append`` hold the
+lock of the node's metadata document (``zarr.json``, ``.zarray`` or ``.zgroup``) and re-read it
+first (``Node._metadata_locked``). Chunk locks may be taken inside a metadata lock (``append``
+writes its data under it), never the reverse, so the two kinds cannot deadlock either.
 
 ``ThreadSynchronizer`` serves threads of one process; ``ProcessSynchronizer(path)`` serves any
 process that can see ``path`` (one lock file per chunk, via the ``filelock`` package).

@@ -79,6 +79,8 @@ def _v3(chain: Any) -> DevicePlan | str:
         elif name == "bytes":
             seen_serializer = True
             endian = config.get("endian")
+            if endian == "big" and spec.dtype.fields is not None:
+                return "big-endian record fields"  # one swap unit per field: not a single byteswap
             little = np.dtype(spec.dtype).newbyteorder("<") == np.dtype(spec.dtype)
             ordered = endian is not None and spec.dtype.fields is None and spec.dtype.byteorder != "|"
             if ordered and (endian == "little") != little:

@@ -87,6 +87,14 @@ class CudaOps(DeviceOps):
     def synchronize(self) -> None:
         self._cupy.cuda.get_current_stream().synchronize()
 
+    def release_memory(self) -> None:
+        """Free the pools' cached blocks: after an out-of-memory error they are what the retry needs."""
+        cp = self._cupy
+        with contextlib.suppress(Exception):  # a sticky CUDA error makes this fail; the caller raises
+            cp.cuda.get_current_stream().synchronize()
+        cp.get_default_memory_pool().free_all_blocks()
+        cp.get_default_pinned_memory_pool().free_all_blocks()
+
     def _wrap(self, address: int, nbytes: int) -> Any:
         cp = self._cupy
         memory = cp.cuda.UnownedMemory(int(address), int(nbytes), None)
@@ -146,12 +154,17 @@ class CudaOps(DeviceOps):
     def decompress_streams(self, codec: str, table: np.ndarray) -> np.ndarray:
         try:
             return np.asarray(self._decode(codec, table), np.int64)
-        except Exception:
-            sizes = np.full(len(table), -1, np.int64)  # find the bad stream(s): only on the error path
-            for i in range(len(table)):
-                with contextlib.suppress(Exception):
-                    sizes[i] = self._decode(codec, table[i : i + 1])[0]
-            return sizes
+        except Exception as exc:
+            if self.as_out_of_memory(exc) is not None:
+                raise  # not a bad stream: the backend halves the batch and retries
+        sizes = np.full(len(table), -1, np.int64)  # find the bad stream(s): only on the error path
+        for i in range(len(table)):
+            try:
+                sizes[i] = self._decode(codec, table[i : i + 1])[0]
+            except Exception as exc:
+                if self.as_out_of_memory(exc) is not None:
+                    raise
+        return sizes
 
     def compress_streams(self, codec: str, table: np.ndarray, level: int) -> np.ndarray:
         nv, nvc = self._nvcomp, self._codec(codec)

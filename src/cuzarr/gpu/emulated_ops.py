@@ -2,6 +2,8 @@
 
 "Device" buffers are NumPy arrays addressed by their real host addresses through a bounds-checked
 ``reference.Memory``. Launch counts are recorded so tests can assert one launch per batch step.
+Device and pinned memory can be given limits, and any step can be made to fail on its k-th call
+(``emulated_faults``), so the CPU suite exercises the backend's out-of-memory and error recovery.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from . import cpu_streams, reference
-from .ops import ARENA_ALIGN, DeviceOps
+from .emulated_faults import FaultSchedule, MemoryMeter
+from .ops import DeviceOps
 
 _KERNELS = {
     "batch_memcpy": reference.batch_memcpy,
@@ -30,18 +33,33 @@ class EmulatedOps(DeviceOps):
     xp = np
     name = "emulated"
 
-    def __init__(self, alignments: dict[str, tuple[int, int]] | None = None):
+    def __init__(
+        self,
+        alignments: dict[str, tuple[int, int]] | None = None,
+        *,
+        device_limit: int | None = None,
+        pinned_limit: int | None = None,
+    ):
         self.memory = reference.Memory()
         self.launches: Counter[str] = Counter()
         self._alignments = alignments or {}
+        self.device_memory = MemoryMeter("device", device_limit)
+        self.pinned_memory = MemoryMeter("pinned", pinned_limit)
+        self.faults = FaultSchedule()
+        self.releases = 0
+
+    def _count(self, step: str) -> None:
+        self.launches[step] += 1
+        self.faults.tick(step)
 
     def empty(self, nbytes: int) -> np.ndarray:
-        raw = np.empty(nbytes + ARENA_ALIGN, np.uint8)
-        start = -raw.__array_interface__["data"][0] % ARENA_ALIGN
-        return raw[start : start + nbytes]
+        return self.device_memory.allocate(nbytes)
 
     def host_empty(self, nbytes: int) -> np.ndarray:
-        return self.empty(nbytes)
+        return self.pinned_memory.allocate(nbytes)
+
+    def release_memory(self) -> None:
+        self.releases += 1
 
     def address(self, array: Any) -> int:
         return self.memory.register(array)
@@ -50,26 +68,26 @@ class EmulatedOps(DeviceOps):
         return self.memory.scope()
 
     def to_device(self, host: np.ndarray, out: np.ndarray) -> None:
-        self.launches["h2d"] += 1
+        self._count("h2d")
         out[...] = host
 
     def to_host(self, device: np.ndarray, out: np.ndarray) -> None:
-        self.launches["d2h"] += 1
+        self._count("d2h")
         out[...] = device
 
     def synchronize(self) -> None:
         pass
 
     def launch(self, kernel: str, table: np.ndarray) -> None:
-        self.launches[kernel] += 1
+        self._count(kernel)
         _KERNELS[kernel](self.memory, table)
 
     def checksum(self, table: np.ndarray, kind: int) -> tuple[np.ndarray, np.ndarray]:
-        self.launches["checksum"] += 1
+        self._count("checksum")
         return reference.checksum_batch(self.memory, table, kind)
 
     def decompress_streams(self, codec: str, table: np.ndarray) -> np.ndarray:
-        self.launches[f"decompress:{codec}"] += 1
+        self._count(f"decompress:{codec}")
         in_align, out_align = self.alignment(codec)
         sizes = np.full(len(table), -1, np.int64)
         for i, row in enumerate(table):
@@ -86,7 +104,7 @@ class EmulatedOps(DeviceOps):
         return sizes
 
     def compress_streams(self, codec: str, table: np.ndarray, level: int) -> np.ndarray:
-        self.launches[f"compress:{codec}"] += 1
+        self._count(f"compress:{codec}")
         sizes = np.full(len(table), -1, np.int64)
         for i, row in enumerate(table):
             data = cpu_streams.compress(codec, self.memory.view(int(row["src"]), int(row["src_size"])), level)

@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import DeviceOutOfMemory
 from . import descriptors as d
+from .oom import as_out_of_memory
 
 #: Kernels launched through ``DeviceOps.launch`` and the table dtype each takes.
 KERNEL_TABLES = {
@@ -69,6 +71,13 @@ class DeviceOps(ABC):
     @abstractmethod
     def synchronize(self) -> None:
         """Wait for all queued device work."""
+
+    def release_memory(self) -> None:  # noqa: B027 - optional hook, nothing is cached by default
+        """Give cached free blocks back after a failed batch, so the smaller retry can use them."""
+
+    def as_out_of_memory(self, exc: BaseException) -> DeviceOutOfMemory | None:
+        """``exc`` as a ``DeviceOutOfMemory`` when it means memory ran out (the batch is then halved)."""
+        return as_out_of_memory(exc)
 
     # -- kernels --------------------------------------------------------------------------------
     @abstractmethod

@@ -30,6 +30,15 @@ class StagedChunks(list):
     sizes: np.ndarray  # int64, -1 where missing
     used: int  # bytes of the arena in use
 
+    def part(self, start: int, stop: int) -> StagedChunks:
+        """Chunks ``start:stop`` as their own batch over the same arena (no copy), for split retries."""
+        offsets, sizes = self.offsets[start:stop], self.sizes[start:stop]
+        first = int(offsets[0]) if offsets.size else 0
+        used = int(offsets[-1] - first + align(max(int(sizes[-1]), 0))) if offsets.size else 0
+        part = StagedChunks(self[start:stop])
+        part.host, part.offsets, part.sizes, part.used = self.host[first:], offsets - first, sizes, used
+        return part
+
 
 def _layout(sizes: np.ndarray) -> tuple[np.ndarray, int]:
     room = align(np.maximum(sizes, 0))
@@ -50,7 +59,14 @@ class StagingArenas:
         self._next = (i + 1) % len(self._arenas)
         arena = self._arenas[i]
         if arena is None or arena.size < nbytes:
-            arena = self._ops.host_empty(max(int(nbytes * 1.25), 1 << 20))
+            self._arenas[i] = arena = None  # the outgrown arena's memory may be what the new one needs
+            try:
+                arena = self._ops.host_empty(max(int(nbytes * 1.25), 1 << 20))
+            except Exception as exc:
+                if self._ops.as_out_of_memory(exc) is None:
+                    raise
+            if arena is None:  # no room for headroom: exactly what this batch needs, or the error
+                arena = self._ops.host_empty(max(nbytes, 1))
             self._arenas[i] = arena
         return arena
 

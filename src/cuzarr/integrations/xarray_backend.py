@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import base64
 import os
+import posixpath
 import struct
 import threading
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from xarray import Dataset, Variable, coding
@@ -24,6 +25,9 @@ from xarray.core import indexing
 from xarray.core.utils import FrozenDict
 
 import cuzarr
+
+if TYPE_CHECKING:
+    from xarray import DataTree
 
 __all__ = [
     "DIMENSION_KEY",
@@ -205,6 +209,7 @@ class CuzarrBackendEntrypoint(BackendEntrypoint):
 
     description = "Open Zarr v2/v3 stores with cuzarr (NumPy on CPU, CuPy with device='cuda')"
     url = "https://github.com/cuzarr/cuzarr"
+    supports_groups = True
 
     def guess_can_open(self, filename_or_obj: Any) -> bool:
         """Claim ``*.zarr`` paths only when zarr-python is absent, so installing cuzarr never
@@ -258,6 +263,67 @@ class CuzarrBackendEntrypoint(BackendEntrypoint):
             use_cftime=use_cftime,
             decode_timedelta=decode_timedelta,
         )
+
+    def open_datatree(  # type: ignore[override]
+        self, filename_or_obj: Any, *, group: str | None = None, **kwargs: Any
+    ) -> DataTree:
+        """``xr.open_datatree(path, engine="cuzarr")``: every group below ``group`` as a tree node."""
+        from xarray.backends.common import datatree_from_dict_with_io_cleanup  # xarray >= 2024.10
+
+        return datatree_from_dict_with_io_cleanup(
+            self.open_groups_as_dict(filename_or_obj, group=group, **kwargs)
+        )
+
+    def open_groups_as_dict(  # type: ignore[override]
+        self,
+        filename_or_obj: Any,
+        *,
+        mask_and_scale: bool = True,
+        decode_times: bool = True,
+        concat_characters: bool = True,
+        decode_coords: bool = True,
+        drop_variables: str | Iterable[str] | None = None,
+        use_cftime: bool | None = None,
+        decode_timedelta: bool | None = None,
+        group: str | None = None,
+        consolidated: bool | None = None,
+        storage_options: dict[str, Any] | None = None,
+        zarr_format: int | None = None,
+        device: str | None = None,
+        use_zarr_fill_value_as_mask: bool | None = None,
+    ) -> dict[str, Dataset]:
+        """``xr.open_groups(path, engine="cuzarr")``: one Dataset per group, keyed as xarray's zarr
+        engine keys them (``"/"``, ``"/a"``, ``"/a/b"``; relative to ``group`` when given)."""
+        root = open_group(
+            filename_or_obj,
+            group=group,
+            consolidated=consolidated,
+            storage_options=storage_options,
+            zarr_format=zarr_format,
+            device=device,
+        )
+        groups: dict[str, Dataset] = {}
+        for path, node in _iter_groups(root, "/"):
+            store = CuzarrDataStore(node, use_zarr_fill_value_as_mask=use_zarr_fill_value_as_mask)
+            name = posixpath.relpath(path, "/") if group else path
+            groups[name] = StoreBackendEntrypoint().open_dataset(
+                store,
+                mask_and_scale=mask_and_scale,
+                decode_times=decode_times,
+                concat_characters=concat_characters,
+                decode_coords=decode_coords,
+                drop_variables=drop_variables,
+                use_cftime=use_cftime,
+                decode_timedelta=decode_timedelta,
+            )
+        return groups
+
+
+def _iter_groups(group: cuzarr.Group, path: str) -> Iterator[tuple[str, cuzarr.Group]]:
+    """``group`` and every group below it, parents first, with their tree paths."""
+    yield path, group
+    for name, child in group.groups():
+        yield from _iter_groups(child, posixpath.join(path, name))
 
 
 def open_dataset(store: Any, **kwargs: Any) -> Dataset:

@@ -7,7 +7,11 @@ spellings (none of them has a Zarr v3 spec yet, so zarr-python is the reference)
 * ``"variable_length_bytes"`` (also read as ``"bytes"``): variable-length bytes, in memory ``object``;
 * ``null_terminated_bytes`` / ``fixed_length_utf32`` / ``raw_bytes`` with ``length_bytes``: ``S``/``U``/``V``;
 * ``numpy.datetime64`` / ``numpy.timedelta64`` with ``unit`` and ``scale_factor``: ``M8[..]``/``m8[..]``;
-* ``structured`` with ``fields``: packed NumPy record dtypes, fields little-endian (as zarr-python).
+* records, packed NumPy record dtypes with fields little-endian (as zarr-python), in two spellings
+  (``RECORD_TYPE_NAMES``): ``structured`` with ``[name, data_type]`` fields (zarr-python 3.1) and
+  ``struct`` with ``{"name", "data_type"}`` fields (the zarr-extensions spec; tensorstore and newer
+  zarr-python). Either field form is read under either name; ``v3_data_type_json`` writes the
+  spelling it is asked for (fill values differ too: see ``records.py``).
 
 The v2 ``dtype`` spellings live in ``dtypes_v2.py``.
 """
@@ -51,6 +55,7 @@ _STRING_ALIASES = ("string", "str")
 _VLEN_BYTES_NAMES = ("variable_length_bytes", "bytes")
 _LENGTH_TYPES = {"null_terminated_bytes": "S", "fixed_length_utf32": "U", "raw_bytes": "V"}
 _TIME_TYPES = {"numpy.datetime64": "M", "numpy.timedelta64": "m"}
+RECORD_TYPE_NAMES = ("structured", "struct")  # the first is what zarr-python 3.1 writes
 
 # native dtype -> v3 name; key is the native-order dtype (``np.dtype`` is hashable).
 _NAME_OF: dict[np.dtype, str] = {dt: name for name, dt in V3_DATA_TYPES.items()}
@@ -60,7 +65,8 @@ def supported_list() -> str:
     """What error messages list as supported."""
     return (
         ", ".join(V3_DATA_TYPES) + ", string (str), variable_length_bytes, fixed-length bytes (S<n>), "
-        "fixed-length unicode (U<n>), raw bytes (V<n>), datetime64/timedelta64 with a unit, structured"
+        "fixed-length unicode (U<n>), raw bytes (V<n>), datetime64/timedelta64 with a unit, "
+        "structured (struct)"
     )
 
 
@@ -206,24 +212,36 @@ def _time_dtype(name: str, config: dict, source: str | None) -> np.dtype:
     return np.dtype(f"{kind}8" if unit == "generic" else f"{kind}8[{scale}{unit}]")
 
 
-def _structured(config: dict, source: str | None) -> np.dtype:
+def _record_field(name: str, field: Any, source: str | None) -> tuple[str, Any]:
+    """(field name, data type JSON) of a ``{"name", "data_type"}`` or ``[name, data_type]`` field."""
+    if isinstance(field, dict) and set(field) == {"name", "data_type"}:
+        field_name, data_type = field["name"], field["data_type"]
+    elif isinstance(field, list | tuple) and len(field) == 2:
+        field_name, data_type = field
+    else:
+        raise _error(
+            f'{name}: each field must be {{"name", "data_type"}} or [name, data_type], got {field!r}', source
+        )
+    if not isinstance(field_name, str) or not field_name:
+        raise _error(f"{name}: field names must be non-empty strings, got {field_name!r}", source)
+    return field_name, data_type
+
+
+def _record(name: str, config: dict, source: str | None) -> np.dtype:
     fields = config.get("fields")
     if set(config) != {"fields"} or not isinstance(fields, list) or not fields:
-        raise _error(
-            f"structured needs a configuration {{'fields': [[name, data_type], ...]}}, got {config!r}", source
-        )
+        raise _error(f"{name} needs a configuration {{'fields': [field, ...]}}, got {config!r}", source)
     out = []
     for field in fields:
-        if not (isinstance(field, list | tuple) and len(field) == 2 and isinstance(field[0], str)):
-            raise _error(f"structured: each field must be [name, data_type], got {field!r}", source)
-        dt = parse_v3_data_type(field[1], source=source)
+        field_name, data_type = _record_field(name, field, source)
+        dt = parse_v3_data_type(data_type, source=source)
         if is_variable_length(dt):
-            raise _error(f"structured: field {field[0]!r} has variable-length type {field[1]!r}", source)
-        out.append((field[0], dt))
+            raise _error(f"{name}: field {field_name!r} has variable-length type {data_type!r}", source)
+        out.append((field_name, dt))
     try:
         return v3_canonical(np.dtype(out))
     except ValueError as exc:  # duplicate names
-        raise _error(f"structured: {exc}", source) from exc
+        raise _error(f"{name}: {exc}", source) from exc
 
 
 def parse_v3_data_type(value: Any, *, source: str | None = None) -> np.dtype:
@@ -239,7 +257,7 @@ def parse_v3_data_type(value: Any, *, source: str | None = None) -> np.dtype:
         if config:
             raise _error(f"data type {value!r} takes no configuration; supported: {supported_list()}", source)
         return V3_DATA_TYPES.get(name) or (STRING_DTYPE if name == "string" else VLEN_BYTES_DTYPE)
-    if not isinstance(config, dict) or name not in (*_LENGTH_TYPES, *_TIME_TYPES, "structured"):
+    if not isinstance(config, dict) or name not in (*_LENGTH_TYPES, *_TIME_TYPES, *RECORD_TYPE_NAMES):
         raise _error(f"unknown data type {value!r}; supported: {supported_list()}", source)
     if name in _LENGTH_TYPES:
         length = _length_bytes(name, config, source)
@@ -247,11 +265,14 @@ def parse_v3_data_type(value: Any, *, source: str | None = None) -> np.dtype:
         return np.dtype(f"{kind}{length // 4 if kind == 'U' else length}")
     if name in _TIME_TYPES:
         return _time_dtype(name, config, source)
-    return _structured(config, source)
+    return _record(name, config, source)
 
 
-def v3_data_type_json(dtype: Any) -> str | dict[str, Any]:
-    """The v3 ``data_type`` JSON as zarr-python 3.1 writes it; the byte order is irrelevant here."""
+def v3_data_type_json(dtype: Any, *, record_type_name: str = "structured") -> str | dict[str, Any]:
+    """The v3 ``data_type`` JSON as zarr-python 3.1 writes it (records: as ``record_type_name``
+    is written, nested records alike); the byte order is irrelevant here."""
+    if record_type_name not in RECORD_TYPE_NAMES:
+        raise ValueError(f"record_type_name must be one of {RECORD_TYPE_NAMES}, got {record_type_name!r}")
     dt = normalize_dtype(dtype, allow_object=True)
     if is_numeric(dt):
         return _NAME_OF[_native(dt)]
@@ -265,8 +286,15 @@ def v3_data_type_json(dtype: Any) -> str | dict[str, Any]:
         return {"name": name, "configuration": {"unit": unit, "scale_factor": int(scale)}}
     if dt.fields is not None:
         canonical = v3_canonical(dt)
-        fields = [[n, v3_data_type_json(canonical.fields[n][0])] for n in canonical.names]
-        return {"name": "structured", "configuration": {"fields": fields}}
+        types = [
+            v3_data_type_json(canonical.fields[n][0], record_type_name=record_type_name)
+            for n in canonical.names
+        ]
+        if record_type_name == "struct":
+            fields: list[Any] = [{"name": n, "data_type": t} for n, t in zip(canonical.names, types)]
+        else:
+            fields = [[n, t] for n, t in zip(canonical.names, types)]
+        return {"name": record_type_name, "configuration": {"fields": fields}}
     name = {"S": "null_terminated_bytes", "U": "fixed_length_utf32", "V": "raw_bytes"}[dt.kind]
     return {"name": name, "configuration": {"length_bytes": dt.itemsize}}
 

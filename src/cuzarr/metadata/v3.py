@@ -20,8 +20,9 @@ from ._common import (
 )
 from .chunk_grid import RegularChunkGrid
 from .chunk_keys import ChunkKeyEncoding
-from .dtypes import normalize_dtype, parse_v3_data_type, v3_canonical, v3_data_type_json
-from .fill_value import cast_fill_value, encode_fill_value_v3, fill_values_equal, parse_fill_value_v3
+from .dtypes import RECORD_TYPE_NAMES, normalize_dtype, parse_v3_data_type, v3_canonical, v3_data_type_json
+from .fill_value import cast_fill_value, fill_values_equal
+from .records import FILL_FORMS, default_fill_form, encode_v3_fill, fill_form_of, parse_v3_fill
 
 _ARRAY_KEYS = frozenset(
     {
@@ -135,7 +136,12 @@ def _parse_storage_transformers(value: Any, *, source: str | None) -> tuple:
 
 @dataclass(frozen=True, eq=False)
 class ArrayMetadataV3:
-    """The validated contents of an array's ``zarr.json``; construction re-checks every invariant."""
+    """The validated contents of an array's ``zarr.json``; construction re-checks every invariant.
+
+    ``record_type_name`` (``structured`` or ``struct``) and ``record_fill_form`` (see ``records.py``;
+    None: the spelling's own) say how a record data type and its fill value are written: kept from
+    the document read, so a rewrite keeps the format its writer chose. Other data types ignore them.
+    """
 
     shape: tuple[int, ...]
     data_type: np.dtype
@@ -146,6 +152,8 @@ class ArrayMetadataV3:
     attributes: dict = field(default_factory=dict)
     dimension_names: tuple[str | None, ...] | None = None
     storage_transformers: tuple = ()
+    record_type_name: str = "structured"
+    record_fill_form: str | None = None
 
     def __post_init__(self) -> None:
         shape = parse_int_tuple(self.shape, field="shape", source=None, minimum=0)
@@ -167,6 +175,7 @@ class ArrayMetadataV3:
             raise MetadataError("expected a ChunkKeyEncoding", field="chunk_key_encoding")
         if self.fill_value is None:
             raise MetadataError("must not be None in Zarr v3", field="fill_value")
+        record_type_name, record_fill_form = self._record_spelling(dtype)
         sets = {
             "shape": shape,
             "data_type": dtype,
@@ -176,9 +185,25 @@ class ArrayMetadataV3:
             "attributes": parse_attributes(self.attributes, source=None),
             "dimension_names": _parse_dimension_names(self.dimension_names, len(shape), source=None),
             "storage_transformers": _parse_storage_transformers(self.storage_transformers, source=None),
+            "record_type_name": record_type_name,
+            "record_fill_form": record_fill_form,
         }
         for name, value in sets.items():
             object.__setattr__(self, name, value)
+
+    def _record_spelling(self, dtype: np.dtype) -> tuple[str, str | None]:
+        """Checked (type name, fill form); one fixed value for non-records, so equality ignores them."""
+        if self.record_type_name not in RECORD_TYPE_NAMES:
+            raise MetadataError(
+                f"record type name must be one of {RECORD_TYPE_NAMES}, got {self.record_type_name!r}",
+                field="data_type",
+            )
+        if dtype.fields is None:
+            return "structured", None
+        form = self.record_fill_form or default_fill_form(self.record_type_name)
+        if form not in FILL_FORMS or (form == "bare" and len(dtype.names) != 1):
+            raise MetadataError(f"invalid record fill value form {form!r} for {dtype}", field="fill_value")
+        return self.record_type_name, form
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ArrayMetadataV3):
@@ -216,12 +241,15 @@ class ArrayMetadataV3:
         _expect_node_type(doc, "array", source=source)
         check_extension_keys(doc, _ARRAY_KEYS, source=source)
         shape = parse_int_tuple(require(doc, "shape", source=source), field="shape", source=source, minimum=0)
-        dtype = parse_v3_data_type(require(doc, "data_type", source=source), source=source)
+        data_type = require(doc, "data_type", source=source)
+        dtype = parse_v3_data_type(data_type, source=source)
+        record_type_name = data_type["name"] if dtype.fields is not None else "structured"
         grid = RegularChunkGrid.from_json(
             require(doc, "chunk_grid", source=source), ndim=len(shape), source=source
         )
         cke = ChunkKeyEncoding.from_json(require(doc, "chunk_key_encoding", source=source), source=source)
-        fill = parse_fill_value_v3(require(doc, "fill_value", source=source), dtype, source=source)
+        fill_json = require(doc, "fill_value", source=source)
+        fill = parse_v3_fill(fill_json, dtype, source=source)
         return cls(
             shape=shape,
             data_type=dtype,
@@ -234,16 +262,18 @@ class ArrayMetadataV3:
             storage_transformers=_parse_storage_transformers(
                 doc.get("storage_transformers", []), source=source
             ),
+            record_type_name=record_type_name,
+            record_fill_form=fill_form_of(fill_json, dtype),
         )
 
     def to_json(self) -> dict[str, Any]:
         """The ``zarr.json`` object, keys in zarr-python's order."""
         doc: dict[str, Any] = {
             "shape": list(self.shape),
-            "data_type": v3_data_type_json(self.data_type),
+            "data_type": v3_data_type_json(self.data_type, record_type_name=self.record_type_name),
             "chunk_grid": self.chunk_grid.to_json(),
             "chunk_key_encoding": self.chunk_key_encoding.to_json(),
-            "fill_value": encode_fill_value_v3(self.fill_value, self.data_type),
+            "fill_value": encode_v3_fill(self.fill_value, self.data_type, self.record_fill_form),
             "codecs": [_codec_to_json(c) for c in self.codecs],
             "attributes": self.attributes,
         }

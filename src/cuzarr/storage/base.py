@@ -106,6 +106,10 @@ class Store(ABC):
 
     #: Whether ``delete_many`` works (ZipStore cannot delete).
     supports_deletes: bool = True
+    #: Whether one ``get`` per key from many threads costs no more than one batched ``get_many``
+    #: (local files, memory). The CPU read path then reads and decodes each chunk in one pool
+    #: task; stores that need batching (remote, zip, counting wrappers) keep ``get_many``.
+    cheap_single_reads: bool = False
 
     def __init__(self, *, read_only: bool = False):
         self._read_only = bool(read_only)

@@ -3,7 +3,10 @@
 Reads use raw ``os.open``/``os.pread`` (no file objects) and run on the shared thread pool in
 batches when there are several keys, because chunk reads are dominated by syscall latency.
 Writes go to a temp file next to the target and are ``os.replace``-d onto it, so readers never
-see a half-written value and a failed write leaves the old value intact.
+see a half-written value and a failed write leaves the old value intact. A writer killed between
+the two leaves its temp file behind: ``remove_stale_temp_files`` deletes old ones. With the
+``fsync`` config key, the temp file is fsynced before the rename and its directory after, so the
+write also survives a power loss.
 
 Symlinks are never followed out of the root: a key whose directory or file resolves outside it
 raises ``InvalidKeyError`` (directories are checked once and cached; files open with
@@ -16,8 +19,10 @@ import contextlib
 import errno
 import os
 import re
+import time
 import uuid
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,6 +38,7 @@ from .base import (
     validate_key,
     validate_prefix,
 )
+from .local_durability import fsync_dir, make_parents, temp_files
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -90,8 +96,12 @@ def _read_batch(batch: Sequence[tuple[str, ByteRange | None]]) -> list[bytes | N
     return [_read_file(path, byte_range) for path, byte_range in batch]
 
 
-def _write_file(path: str, value: BytesLike) -> None:
-    """Write to ``.{name}.{uuid}.partial`` next to ``path``, then ``os.replace`` it into place."""
+def _write_file(path: str, value: BytesLike, fsync: bool = False) -> None:
+    """Write to ``.{name}.{uuid}.partial`` next to ``path``, then ``os.replace`` it into place.
+
+    With ``fsync`` the data reaches the disk before the rename, so a crash can never leave the
+    new name pointing at an empty or partial file; the caller fsyncs the directory afterwards.
+    """
     view = as_memoryview(value)
     dirname, name = os.path.split(path)
     tmp = f"{dirname}{os.sep}.{name[:128]}.{uuid.uuid4().hex}.partial"
@@ -102,12 +112,14 @@ def _write_file(path: str, value: BytesLike) -> None:
         except FileNotFoundError:  # parent missing, or removed by a concurrent delete: retry
             if attempt == 7:
                 raise
-            os.makedirs(dirname, exist_ok=True)
+            make_parents(dirname, fsync)
     try:
         try:
             written, total = 0, len(view)
             while written < total:
                 written += os.write(fd, view[written : written + _IO_MAX])
+            if fsync:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, path)
@@ -117,9 +129,12 @@ def _write_file(path: str, value: BytesLike) -> None:
         raise
 
 
-def _write_batch(batch: Sequence[tuple[str, BytesLike]]) -> None:
+def _write_batch(batch: Sequence[tuple[str, BytesLike]], fsync: bool = False) -> None:
     for path, value in batch:
-        _write_file(path, value)
+        _write_file(path, value, fsync)
+    if fsync:  # once per directory: the renames above are durable once their directory is
+        for directory in {os.path.dirname(path) for path, _ in batch}:
+            fsync_dir(directory)
 
 
 def _run_batched(fn: Callable[[Sequence[_T]], _R], items: list[_T]) -> list[_R]:
@@ -134,6 +149,8 @@ def _run_batched(fn: Callable[[Sequence[_T]], _R], items: list[_T]) -> list[_R]:
 
 class LocalStore(Store):
     """Keys are files under ``root`` (``'a/c/0'`` -> ``root/a/c/0``); the root is created lazily."""
+
+    cheap_single_reads = True
 
     def __init__(self, root: str | os.PathLike[str], *, read_only: bool = False):
         super().__init__(read_only=read_only)
@@ -163,6 +180,21 @@ class LocalStore(Store):
                 raise
             return [_read_file(self._resolve_link(k, p), r) for k, (p, r) in zip(keys, items)]
         return results[0] if len(results) == 1 else [value for batch in results for value in batch]
+
+    def get(self, key: str, byte_range: ByteRange | None = None) -> bytes | None:
+        """One whole value with the least Python work (the fused CPU read path calls this per
+        chunk from pool threads); same checks as ``get_many``."""
+        if byte_range is not None:
+            return super().get(key, byte_range)
+        path = self._path(validate_key(key))
+        if path[: path.rfind(os.sep)] not in self._inside_dirs:
+            self._check_inside([key], [path])
+        try:
+            return _read_file(path, None)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                raise
+            return _read_file(self._resolve_link(key, path), None)
 
     # -- symlinks: never followed out of the root -------------------------------------
     def _is_inside(self, path: str) -> bool:
@@ -214,7 +246,8 @@ class LocalStore(Store):
     # -- writes ---------------------------------------------------------------------
     def _set_many(self, items: Sequence[tuple[str, BytesLike]]) -> None:
         self._check_inside([key for key, _ in items], [self._path(key) for key, _ in items])
-        _run_batched(_write_batch, [(self._path(key), value) for key, value in items])
+        write = partial(_write_batch, fsync=bool(config.get("fsync")))
+        _run_batched(write, [(self._path(key), value) for key, value in items])
 
     def _delete_many(self, keys: Sequence[str]) -> None:
         self._check_inside(keys, [self._path(key) for key in keys])
@@ -237,6 +270,32 @@ class LocalStore(Store):
                 except OSError:
                     break
                 directory = os.path.dirname(directory)
+
+    # -- maintenance ----------------------------------------------------------------
+    def remove_stale_temp_files(self, min_age_s: float = 3600) -> int:
+        """Delete temp files that killed writers left behind; returns how many were removed.
+
+        Only files named like this store's temp files (``.{name}.{32 hex}.partial``) and last
+        modified at least ``min_age_s`` seconds ago: a live writer's temp file is younger, so the
+        default hour never races one. Symlinks are neither followed nor removed, so nothing
+        outside the root is touched. Directories left empty are removed (the root is kept).
+        """
+        self._check_writable()
+        if not min_age_s >= 0:
+            raise ValueError(f"min_age_s must be >= 0 seconds, got {min_age_s!r}")
+        cutoff = time.time() - min_age_s
+        removed, parents = 0, set()
+        for entry in temp_files(self._root, _TEMP_RE):
+            try:
+                if entry.stat(follow_symlinks=False).st_mtime > cutoff:
+                    continue
+                os.unlink(entry.path)
+            except FileNotFoundError:  # its writer finished (renamed it) or another cleaner won
+                continue
+            removed += 1
+            parents.add(os.path.dirname(entry.path))
+        self._prune_empty_dirs(parents)
+        return removed
 
     # -- listing --------------------------------------------------------------------
     def list_prefix(self, prefix: str) -> list[str]:

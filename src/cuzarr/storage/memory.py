@@ -25,6 +25,8 @@ class MemoryStore(Store):
     parallel writers (and listings during writes) never see a dict changing size mid-iteration.
     """
 
+    cheap_single_reads = True
+
     def __init__(self, store_dict: MutableMapping[str, bytes] | None = None, *, read_only: bool = False):
         super().__init__(read_only=read_only)
         self._store_dict: MutableMapping[str, bytes] = {} if store_dict is None else store_dict

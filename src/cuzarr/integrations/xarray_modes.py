@@ -1,0 +1,201 @@
+"""What each ``to_zarr`` mode allows: the default mode, ``region`` checks and auto-detection, and
+the checks on variables that already exist in the store.
+
+The rules and error messages are xarray's own (``xarray.backends.zarr``), restated here because
+xarray keeps them private: a user moving from ``ds.to_zarr`` gets the same ValueErrors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from xarray import Dataset, Variable
+
+__all__ = [
+    "MODES",
+    "check_append_dtype",
+    "check_encoding",
+    "check_new_sizes",
+    "check_new_variables",
+    "choose_mode",
+    "resolve_region",
+    "transpose_to_existing",
+]
+
+#: The write modes of ``to_zarr``, as xarray has them ('a-' appends without rewriting the rest).
+MODES = ("w", "w-", "a", "a-", "r+")
+
+
+def choose_mode(mode: str | None, append_dim: Hashable | None, region: Any) -> str:
+    """The mode to write with: 'a' when appending, 'r+' for a region, else 'w-'; refuses bad pairs."""
+    if mode is None:
+        mode = "a" if append_dim is not None else "r+" if region is not None else "w-"
+    if mode not in ("a", "a-") and append_dim is not None:
+        raise ValueError("cannot set append_dim unless mode='a' or mode=None")
+    if mode not in ("a", "a-", "r+") and region is not None:
+        raise ValueError("cannot set region unless mode='a', mode='a-', mode='r+' or mode=None")
+    if mode not in MODES:
+        raise ValueError(
+            f"The only supported options for mode are 'w', 'w-', 'a', 'a-', and 'r+', but mode={mode!r}"
+        )
+    return mode
+
+
+def check_encoding(encoding: Mapping[str, Any], existing: Iterable[str], mode: str) -> None:
+    """An existing variable keeps its stored encoding, so giving it a new one is an error."""
+    if mode in ("a", "a-", "r+"):
+        for name in existing:
+            if name in encoding:
+                raise ValueError(f"variable {name!r} already exists, but encoding was provided")
+
+
+def check_new_variables(names: Iterable[str], existing: Iterable[str], mode: str) -> None:
+    """Mode 'r+' only rewrites variables that are already stored."""
+    stored = set(existing)
+    new = [name for name in names if name not in stored]
+    if mode == "r+" and new:
+        raise ValueError(
+            f"dataset contains non-pre-existing variables {new!r}, which is not allowed in "
+            "``xarray.Dataset.to_zarr()`` with ``mode='r+'``. To allow writing new variables, "
+            "set ``mode='a'``."
+        )
+
+
+def _auto_region(ds: Dataset, dim: Hashable, stored_index: Callable[[str], pd.Index]) -> slice:
+    """The slice of the stored coordinate ``dim`` that ``ds[dim]`` covers (contiguous, all found)."""
+    if dim not in ds._variables:
+        return slice(0, ds.sizes[dim])
+    positions = stored_index(str(dim)).get_indexer(ds[dim].data)
+    if (positions == -1).any():
+        raise KeyError(
+            f"Not all values of coordinate '{dim}' in the new array were found in the original store. "
+            "Writing to a zarr region slice requires that no dimensions or metadata are changed by the write."
+        )
+    if (np.diff(positions) != 1).any():
+        raise ValueError(
+            f"The auto-detected region of coordinate '{dim}' for writing new data to the original store "
+            "had non-contiguous indices. Writing to a zarr region slice requires that the new data "
+            "constitute a contiguous subset of the original store."
+        )
+    return slice(int(positions[0]), int(positions[-1]) + 1)
+
+
+def resolve_region(
+    ds: Dataset,
+    region: Any,
+    mode: str,
+    append_dim: Hashable | None,
+    stored_index: Callable[[str], pd.Index],
+) -> tuple[Dataset, dict[Hashable, slice] | None]:
+    """The dataset to write (indexes dropped) and the region as ``{dim: slice}``.
+
+    ``"auto"`` (for the whole region or one dimension) finds the slice from the stored coordinate,
+    which ``stored_index(dim)`` reads and decodes.
+    """
+    if region is None:
+        return ds, None
+    if region == "auto":
+        region = dict.fromkeys(ds.dims, "auto")
+    if not isinstance(region, dict):
+        raise TypeError(f"``region`` must be a dict, got {type(region)}")
+    region = dict(region)
+    if any(isinstance(v, str) and v == "auto" for v in region.values()):
+        if mode not in ("r+", "a"):
+            raise ValueError(f"``mode`` must be 'r+' or 'a' when using ``region='auto'``, got {mode!r}")
+        for dim, value in region.items():
+            if isinstance(value, str) and value == "auto":
+                region[dim] = _auto_region(ds, dim, stored_index)
+    for dim, value in region.items():
+        if dim not in ds.dims:
+            raise ValueError(
+                f"all keys in ``region`` are not in Dataset dimensions, got {list(region)} and {list(ds.dims)}"
+            )
+        if not isinstance(value, slice):
+            raise TypeError(f"all values in ``region`` must be slice objects, got region={region}")
+        if value.step not in (1, None):
+            raise ValueError(f"step on all slices in ``region`` must be 1 or None, got region={region}")
+    unrelated = [k for k, v in ds.variables.items() if not set(region).intersection(v.dims)]
+    if region and unrelated:
+        raise ValueError(
+            "when setting `region` explicitly in to_zarr(), all variables in the dataset to write must "
+            f"have at least one dimension in common with the region's dimensions {list(region)}, but that "
+            "is not the case for some variables here. To drop these variables from this dataset before "
+            f"exporting to zarr, write: .drop_vars({unrelated!r})"
+        )
+    if append_dim is not None and append_dim in region:
+        raise ValueError(
+            "cannot list the same dimension in both ``append_dim`` and ``region`` with to_zarr(), "
+            f"got {append_dim} in both"
+        )
+    return ds.drop_vars(ds.indexes), region
+
+
+def check_append_dtype(name: str, existing: Variable, new: Variable) -> None:
+    """Fixed-width strings must keep their width when written into an existing variable."""
+    kind = new.dtype
+    if (
+        np.issubdtype(kind, np.number)
+        or np.issubdtype(kind, np.datetime64)
+        or np.issubdtype(kind, np.bool_)
+        or kind.kind == "O"
+        or (kind.kind in ("S", "U") and existing.dtype.kind == "O")
+    ):
+        return
+    if kind != existing.dtype:
+        raise ValueError(
+            f"Mismatched dtypes for variable {name} between Zarr store on disk and dataset to append. "
+            f"Store has dtype {existing.dtype} but dataset to append has dtype {kind}."
+        )
+
+
+def transpose_to_existing(
+    name: str,
+    new: Variable,
+    existing: Variable,
+    region: Mapping[Hashable, slice] | None,
+    append_dim: Hashable | None,
+) -> Variable:
+    """``new`` in the stored dimension order; its sizes must match the store (or the region),
+    except along ``append_dim``."""
+    if new.dims != existing.dims:
+        if set(new.dims) != set(existing.dims):
+            raise ValueError(
+                f"variable {name!r} already exists with different dimension names {existing.dims} != "
+                f"{new.dims}, but changing variable dimensions is not supported by to_zarr()."
+            )
+        new = new.transpose(*existing.dims)
+    existing_sizes = {}
+    for dim, size in existing.sizes.items():
+        if region is not None and dim in region:
+            start, stop, _ = region[dim].indices(size)
+            size = stop - start
+        if dim != append_dim:
+            existing_sizes[dim] = size
+    new_sizes = {dim: size for dim, size in new.sizes.items() if dim != append_dim}
+    if existing_sizes != new_sizes:
+        raise ValueError(
+            f"variable {name!r} already exists with different dimension sizes: {existing_sizes} != "
+            f"{new_sizes}. to_zarr() only supports changing dimension sizes when explicitly appending, "
+            f"but append_dim={append_dim!r}. If you are attempting to write to a subset of the existing "
+            "store without changing dimension sizes, consider using the region argument in to_zarr()."
+        )
+    return new
+
+
+def check_new_sizes(name: str, new: Variable, final_sizes: Mapping[str, int]) -> None:
+    """A new variable must agree with the store's dimension lengths after the write.
+
+    xarray writes such a variable and the store then fails to open ("conflicting sizes"); refusing
+    it before anything is written keeps the store readable.
+    """
+    for dim, size in new.sizes.items():
+        expected = final_sizes.get(str(dim))
+        if expected is not None and expected != size:
+            raise ValueError(
+                f"new variable {name!r} has length {size} along dimension {dim!r}, but the store has "
+                f"length {expected} there after this write; a new variable must match the stored "
+                "dimension lengths"
+            )
