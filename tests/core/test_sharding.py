@@ -94,6 +94,27 @@ def test_full_shard_write_is_one_set_per_shard_and_needs_no_read():
     assert store.counts["set_many_keys"] == 4
 
 
+def test_partial_shard_write_reads_each_shard_once():
+    """A write covering part of a shard reads that shard once, whole (it gives the old bytes of
+    the partly overwritten inner chunks and the untouched ones); shards rewritten entirely are
+    not read, and their partly overwritten edge chunks come through one ranged read."""
+    store = CountingStore(MemoryStore())
+    z = _sharded((64, 64), (4, 4), (32, 32), store=store)
+    model = np.arange(64 * 64, dtype="i4").reshape(64, 64)
+    z[...] = model
+    store.reset()
+    z[1:10, 2:7] = -5  # 6 inner chunks of shard (0, 0), 4 of them partly
+    model[1:10, 2:7] = -5
+    assert store.counts["get_many"] == 1 and store.counts["get_many_keys"] == 1
+    np.testing.assert_array_equal(z[...], model)
+    store.reset()
+    z[0:64, 1:32] = 3  # shards (0, 0) and (1, 0) entirely, their left inner chunks partly
+    model[0:64, 1:32] = 3
+    assert store.counts["get_many"] == 2  # indexes, then the coalesced inner chunks
+    assert store.counts["get_many_keys"] == 2 + 2
+    np.testing.assert_array_equal(z[...], model)
+
+
 def test_fill_inner_chunks_are_dropped_and_empty_shards_deleted():
     store = MemoryStore()
     z = _sharded((16, 16), (4, 4), (8, 8), store=store)

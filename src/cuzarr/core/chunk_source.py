@@ -33,8 +33,18 @@ class ChunkSource(Protocol):
     def fetch(self, backend: Any, coords: Sequence[Coords]) -> list[Any]:
         """Encoded bytes per chunk (``None`` where absent), in as few store requests as possible."""
 
-    def put(self, backend: Any, coords: Sequence[Coords], encoded: Sequence[Any]) -> None:
-        """Store encoded chunks; ``None`` means the chunk is empty and is deleted."""
+    def read_for_update(
+        self, backend: Any, coords: Sequence[Coords], partial: Sequence[int]
+    ) -> tuple[list[Any], Any]:
+        """Before rewriting the chunks ``coords``: the encoded bytes of ``coords[i]`` for ``i`` in
+        ``partial`` (the chunks only partly overwritten), and whatever ``put`` needs to rewrite
+        their stored objects, read in the same requests (old shards; ``None`` unsharded)."""
+
+    def put(
+        self, backend: Any, coords: Sequence[Coords], encoded: Sequence[Any], previous: Any = None
+    ) -> None:
+        """Store encoded chunks; ``None`` means the chunk is empty and is deleted. ``previous`` is
+        what ``read_for_update`` returned for the same batch, if it was called."""
 
     def read_one(self, coords: Coords) -> Any:
         """Encoded bytes of one chunk or ``None``; only called when ``single_reads`` is true."""
@@ -73,7 +83,14 @@ class StoreChunks:
     def read_one(self, coords: Coords) -> Any:
         return self.store.get(self.key(coords))
 
-    def put(self, backend: Any, coords: Sequence[Coords], encoded: Sequence[Any]) -> None:
+    def read_for_update(
+        self, backend: Any, coords: Sequence[Coords], partial: Sequence[int]
+    ) -> tuple[list[Any], Any]:
+        return (self.fetch(backend, [coords[i] for i in partial]) if partial else []), None
+
+    def put(
+        self, backend: Any, coords: Sequence[Coords], encoded: Sequence[Any], previous: Any = None
+    ) -> None:
         keys = [self.key(c) for c in coords]
         self.store.set_many([(k, data) for k, data in zip(keys, encoded) if data is not None])
         self.store.delete_many([k for k, data in zip(keys, encoded) if data is None])

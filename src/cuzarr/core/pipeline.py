@@ -138,7 +138,7 @@ def write_chunks(io: ChunkIO, projections: list[ChunkProjection], value: Any) ->
     for batch in io.batches(projections):
         keys = [io.chunk_key(p.coords) for p in batch]
         with _chunk_locks(io, batch):
-            chunks = _assemble_chunks(io, batch, keys, value)
+            chunks, previous = _assemble_chunks(io, batch, keys, value)
             if io.write_empty_chunks:
                 empty = [False] * len(chunks)
             else:
@@ -150,7 +150,7 @@ def write_chunks(io: ChunkIO, projections: list[ChunkProjection], value: Any) ->
             by_position: list[Any] = [None] * len(batch)  # None: empty chunk, deleted
             for i, data in zip(kept, encoded):
                 by_position[i] = data
-            io.source.put(io.backend, [p.coords for p in batch], by_position)
+            io.source.put(io.backend, [p.coords for p in batch], by_position, previous=previous)
 
 
 def _is_fill(io: ChunkIO, chunk: Any) -> bool:
@@ -171,13 +171,16 @@ def _chunk_locks(io: ChunkIO, batch: list[ChunkProjection]) -> AbstractContextMa
     return io.synchronizer.lock({io.source.lock_key(p.coords) for p in batch})
 
 
-def _assemble_chunks(io: ChunkIO, batch: list[ChunkProjection], keys: list[str], value: Any) -> list[Any]:
-    """New contents of every chunk in the batch; only partially written chunks are read."""
+def _assemble_chunks(
+    io: ChunkIO, batch: list[ChunkProjection], keys: list[str], value: Any
+) -> tuple[list[Any], Any]:
+    """New contents of every chunk in the batch (only partially written chunks are read), and
+    what the source read to rewrite its objects (``put(previous=...)``: old shards, read once)."""
     partial = [i for i, p in enumerate(batch) if not p.covers_chunk]
+    encoded, previous = io.source.read_for_update(io.backend, [p.coords for p in batch], partial)
     existing: dict[int, Any] = {}
     if partial:
         partial_keys = [keys[i] for i in partial]
-        encoded = io.source.fetch(io.backend, [batch[i].coords for i in partial])
         decoded = io.backend.decode_chunks(io.codecs, encoded, keys=partial_keys)
         existing = dict(zip(partial, decoded))
     chunks = []
@@ -193,4 +196,4 @@ def _assemble_chunks(io: ChunkIO, batch: list[ChunkProjection], keys: list[str],
             chunk = chunk.copy()
         chunk[projection.chunk_selection] = piece
         chunks.append(chunk)
-    return chunks
+    return chunks, previous

@@ -139,19 +139,56 @@ class ShardedChunks:
                 results[i] = view[offset - start : offset - start + length]
 
     # -- writes -----------------------------------------------------------------------------
-    def put(self, backend: Any, coords: Sequence[Coords], encoded: Sequence[Any]) -> None:
+    def _kept_shards(self, groups: dict[Coords, list[tuple[int, int]]]) -> list[Coords]:
+        """Shards the batch rewrites only in part: their other inner chunks must be kept."""
+        return [s for s, m in groups.items() if len(m) < self.inner_chunks_in_array(s)]
+
+    def read_for_update(
+        self, backend: Any, coords: Sequence[Coords], partial: Sequence[int]
+    ) -> tuple[list[Any], dict[Coords, Any]]:
+        """Shards rewritten in part are read whole, once: they give both the old bytes of the
+        partly overwritten inner chunks and the untouched inner chunks ``put`` keeps. Partly
+        overwritten chunks of shards rewritten entirely come through ranged reads."""
         groups = self._by_shard(coords)
-        partial = [s for s, m in groups.items() if len(m) < self.inner_chunks_in_array(s)]
-        partial_keys = [self._shard_key(s) for s in partial]
-        old = dict(zip(partial, self.store.get_many(partial_keys))) if partial else {}
+        kept = self._kept_shards(groups)
+        old = dict(zip(kept, self.store.get_many([self._shard_key(s) for s in kept]))) if kept else {}
+        encoded: list[Any] = [None] * len(partial)
+        elsewhere: list[int] = []  # positions in ``partial`` of chunks in fully rewritten shards
+        tables: dict[Coords, Any] = {}
+        for j, i in enumerate(partial):
+            shard = self.shard_of(coords[i])
+            if shard not in old:
+                elsewhere.append(j)
+                continue
+            data = old[shard]
+            if data is None:
+                continue
+            if shard not in tables:
+                tables[shard] = self.layout.index_from_shard(data, self._shard_key(shard))
+            offset, length = tables[shard][self.position_in_shard(coords[i])]
+            if offset != EMPTY:
+                encoded[j] = memoryview(data)[int(offset) : int(offset + length)]
+        if elsewhere:
+            for j, data in zip(elsewhere, self.fetch(backend, [coords[partial[j]] for j in elsewhere])):
+                encoded[j] = data
+        return encoded, old
+
+    def put(
+        self, backend: Any, coords: Sequence[Coords], encoded: Sequence[Any], previous: Any = None
+    ) -> None:
+        groups = self._by_shard(coords)
+        old: dict[Coords, Any] = previous if previous is not None else {}
+        missing = [s for s in self._kept_shards(groups) if s not in old]
+        if missing:  # no read_for_update: read the shards whose other chunks are kept
+            old = {**old, **dict(zip(missing, self.store.get_many([self._shard_key(s) for s in missing])))}
         to_set, to_delete = [], []
         for shard, members in groups.items():
             key = self._shard_key(shard)
             entries: list[Any] = [None] * self.layout.n_chunks
-            previous = old.get(shard)
-            if previous is not None:
-                table = self.layout.index_from_shard(previous, key)
-                view = memoryview(previous)
+            stored = old.get(shard)
+            if stored is not None:
+                table = self.layout.index_from_shard(stored, key)
+                view = memoryview(stored)
                 for position in np.flatnonzero(table[:, 0] != EMPTY):
                     offset, length = table[position]
                     entries[position] = view[int(offset) : int(offset + length)]
