@@ -325,3 +325,21 @@ def test_zstd_several_frames_and_unknown_sizes_decode_exactly():
         chain.decode_for_reading(short, key="k")
     with pytest.raises(CodecError, match="k"):
         chain.decode(short, key="k", out=np.empty((128, 64), np.float32)[::2, ::2])
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_v2_zstd_fresh_decode_matches_and_names_the_chunk(order):
+    from cuzarr.codecs.v2_compat import V2CodecChain
+
+    spec = ChunkSpec((24, 10), np.dtype(">i2"), 0, order)
+    chain = V2CodecChain({"id": "zstd", "level": 1}, None, spec)
+    chunk = sample(spec.shape, spec.dtype)
+    encoded = bytes(chain.encode(chunk, key="k"))
+    np.testing.assert_array_equal(chain.decode_for_reading(encoded, key="k"), chunk)
+    big = np.zeros((48, 20), spec.dtype)
+    np.testing.assert_array_equal(chain.decode(encoded, key="k", out=big[::2, ::2]), chunk)
+    for bad in (encoded[:-3], b"\x28\xb5\x2f\xfd" + encoded[4:40]):
+        with pytest.raises(CodecError, match="'k'.*zstd|zstd.*'k'"):
+            chain.decode_for_reading(bad, key="k")
+        with pytest.raises(CodecError, match="'k'.*zstd|zstd.*'k'"):
+            chain.decode(bad, key="k", out=big[::2, ::2])

@@ -107,9 +107,9 @@ class BytesCodec(ArrayBytesCodec):
 
 def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
     """Both arrays start at the same address and are C-contiguous (so they hold the same bytes)."""
-    return (
-        a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
-        and a.nbytes == b.nbytes
-        and a.flags.c_contiguous
+    return (  # cheap checks first: ``__array_interface__`` builds a dict
+        a.nbytes == b.nbytes
         and b.flags.c_contiguous
+        and a.flags.c_contiguous
+        and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
     )

@@ -24,7 +24,7 @@ from .chain import check_out, decode_batch_with, encode_batch_with, no_alias
 from .gzip import gzip_decode
 from .limits import decode_limit, decompress_bounded
 from .vlen import check_item_count
-from .zstd import zstd_decode
+from .zstd import ZstdCodec, zstd_decode
 
 # numcodecs ids whose streams cuzarr can size-check and decode into preallocated memory
 _CHECKED_DECODERS = {"blosc": blosc_decode, "zstd": zstd_decode, "gzip": gzip_decode}
@@ -86,6 +86,15 @@ class V2CodecChain:
         self._checked_decode = _CHECKED_DECODERS.get(self._name(self._compressor)) if builtin else None
         last = self._filters[0] if self._filters else self._compressor
         self._last_step = "v2" if last is None else self._name(last)
+        # zstd alone on plain data: decoded to new memory with a reused context (see codecs/zstd.py)
+        self._fresh_zstd = (
+            ZstdCodec()
+            if builtin
+            and self._name(self._compressor) == "zstd"
+            and not self._filters
+            and not self._spec.dtype.hasobject
+            else None
+        )
 
     @property
     def spec(self) -> ChunkSpec:
@@ -180,8 +189,20 @@ class V2CodecChain:
         return flat.reshape(spec.shape, order=spec.order)
 
     def decode_for_reading(self, data: BytesLike, *, key: str | None = None) -> np.ndarray:
-        """Same as ``decode`` (the v3 chain's read-only shortcut has no v2 counterpart yet)."""
+        """A decoded chunk the caller only reads from (it may be read-only; see ``CodecChain``)."""
+        if self._fresh_zstd is not None:
+            return self._decode_fresh(data, key)
         return self.decode(data, key=key)
+
+    def _decode_fresh(self, data: BytesLike, key: str | None) -> np.ndarray:
+        spec = self._spec
+        try:
+            assert self._fresh_zstd is not None
+            decoded = self._fresh_zstd.decode(data, spec)
+            check_decoded_size(len(decoded), spec.nbytes, "zstd")
+        except Exception as exc:
+            raise_for_chunk(exc, key, "zstd", "decoding")
+        return np.frombuffer(decoded, spec.dtype).reshape(spec.shape, order=spec.order)
 
     def decode(self, data: BytesLike, *, key: str | None = None, out: np.ndarray | None = None) -> np.ndarray:
         """Decode one chunk (see ``decode_batch``); errors name ``key`` and the failing codec."""
@@ -192,6 +213,9 @@ class V2CodecChain:
         try:
             direct = out is not None and not self._filters and out.dtype == spec.dtype
             target = _flat_bytes(out, spec.order) if direct else None
+            if out is not None and target is None and self._fresh_zstd is not None:
+                np.copyto(out, self._decode_fresh(data, key))  # strided output: one copy, no scratch
+                return out
             chunk: Any = data
             if self._compressor is not None:
                 step = self._name(self._compressor)

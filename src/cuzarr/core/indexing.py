@@ -28,6 +28,8 @@ class DimSelection:
 
     @property
     def count(self) -> int:
+        if self.step == 1:
+            return max(self.stop - self.start, 0)
         return len(range(self.start, self.stop, self.step))
 
 
@@ -67,6 +69,8 @@ class BasicSelection:
 
 
 def _is_integer(value: Any) -> bool:
+    if type(value) is int:  # the common case, without the ABC check
+        return True
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
@@ -80,8 +84,7 @@ def _int_dim(index: Any, length: int, axis: int) -> DimSelection:
 
 
 def _slice_dim(index: slice, length: int, axis: int) -> DimSelection:
-    for name in ("start", "stop", "step"):
-        value = getattr(index, name)
+    for name, value in (("start", index.start), ("stop", index.stop), ("step", index.step)):
         if value is not None and not _is_integer(value):
             raise IndexError(f"slice {name} must be an integer or None for axis {axis}, got {value!r}")
     if index.step == 0:
