@@ -252,9 +252,9 @@ class CuzarrBackendEntrypoint(BackendEntrypoint):
             zarr_format=zarr_format,
             device=device,
         )
-        store = CuzarrDataStore(root, use_zarr_fill_value_as_mask=use_zarr_fill_value_as_mask)
-        return StoreBackendEntrypoint().open_dataset(
-            store,
+        return _decode_group(
+            root,
+            use_zarr_fill_value_as_mask,
             mask_and_scale=mask_and_scale,
             decode_times=decode_times,
             concat_characters=concat_characters,
@@ -278,22 +278,17 @@ class CuzarrBackendEntrypoint(BackendEntrypoint):
         self,
         filename_or_obj: Any,
         *,
-        mask_and_scale: bool = True,
-        decode_times: bool = True,
-        concat_characters: bool = True,
-        decode_coords: bool = True,
-        drop_variables: str | Iterable[str] | None = None,
-        use_cftime: bool | None = None,
-        decode_timedelta: bool | None = None,
         group: str | None = None,
         consolidated: bool | None = None,
         storage_options: dict[str, Any] | None = None,
         zarr_format: int | None = None,
         device: str | None = None,
         use_zarr_fill_value_as_mask: bool | None = None,
+        **decoding: Any,
     ) -> dict[str, Dataset]:
         """``xr.open_groups(path, engine="cuzarr")``: one Dataset per group, keyed as xarray's zarr
-        engine keys them (``"/"``, ``"/a"``, ``"/a/b"``; relative to ``group`` when given)."""
+        engine keys them (``"/"``, ``"/a"``, ``"/a/b"``; relative to ``group`` when given).
+        ``decoding`` takes ``open_dataset``'s CF options (``mask_and_scale``, ``decode_times``...)."""
         root = open_group(
             filename_or_obj,
             group=group,
@@ -304,19 +299,15 @@ class CuzarrBackendEntrypoint(BackendEntrypoint):
         )
         groups: dict[str, Dataset] = {}
         for path, node in _iter_groups(root, "/"):
-            store = CuzarrDataStore(node, use_zarr_fill_value_as_mask=use_zarr_fill_value_as_mask)
             name = posixpath.relpath(path, "/") if group else path
-            groups[name] = StoreBackendEntrypoint().open_dataset(
-                store,
-                mask_and_scale=mask_and_scale,
-                decode_times=decode_times,
-                concat_characters=concat_characters,
-                decode_coords=decode_coords,
-                drop_variables=drop_variables,
-                use_cftime=use_cftime,
-                decode_timedelta=decode_timedelta,
-            )
+            groups[name] = _decode_group(node, use_zarr_fill_value_as_mask, **decoding)
         return groups
+
+
+def _decode_group(group: cuzarr.Group, use_zarr_fill_value_as_mask: bool | None, **decoding: Any) -> Dataset:
+    """The variables of one group as a CF-decoded Dataset (xarray's own store decoding)."""
+    store = CuzarrDataStore(group, use_zarr_fill_value_as_mask=use_zarr_fill_value_as_mask)
+    return StoreBackendEntrypoint().open_dataset(store, **decoding)
 
 
 def _iter_groups(group: cuzarr.Group, path: str) -> Iterator[tuple[str, cuzarr.Group]]:
