@@ -31,7 +31,7 @@ def _snapshot(path: Path) -> dict[str, bytes]:
 
 
 def _released(z: cuzarr.Array) -> bool:
-    """Nothing of the device path is still allocated (staging arenas and device buffers)."""
+    """Nothing of the device path is still allocated (staging slots and device buffers)."""
     gc.collect()
     ops = z._backend.ops
     return ops.device_memory.used == 0 and ops.pinned_memory.used == 0
@@ -128,12 +128,14 @@ def test_writes_halve_the_batch_too(tmp_path, compressors):
 @pytest.mark.parametrize(
     ("step", "call"), [("decompress:zstd", 1), ("decompress:zstd", 2), ("h2d", 1), ("h2d", 4)]
 )
-def test_read_failure_mid_batch_names_the_chunks_and_the_next_read_works(tmp_path, step, call):
+@pytest.mark.parametrize("threads", [1, 4], ids=["serial", "prefetch"])
+def test_read_failure_mid_batch_names_the_chunks_and_the_next_read_works(tmp_path, step, call, threads):
     z = _array(tmp_path, compressors=ZstdCodec(level=1))
     ops = z._backend.ops
-    np.testing.assert_array_equal(z[...], DATA)  # warm: staging arenas are cached
+    np.testing.assert_array_equal(z[...], DATA)  # warm: staging slots are cached
     assert ops.pinned_memory.used > 0
-    with cuzarr.config.set(batch_bytes=2 * CHUNK_BYTES):  # four batches: fail in the k-th
+    # four batches of two chunks (prefetching reads batches of half batch_bytes): fail in the k-th
+    with cuzarr.config.set(threads=threads, batch_bytes=(2 if threads == 1 else 4) * CHUNK_BYTES):
         ops.faults.fail_at(step, call)
         with pytest.raises(DeviceError) as info:
             z[...]
@@ -142,7 +144,8 @@ def test_read_failure_mid_batch_names_the_chunks_and_the_next_read_works(tmp_pat
     assert isinstance(info.value.__cause__, EmulatedDeviceFault)
     assert z._backend.stats["device_errors"] == 1
     del info
-    assert _released(z)  # staging arenas dropped, no device buffer kept by the traceback
+    assert z._backend.slots.held == 0  # neither the failed batch nor the one fetched ahead
+    assert _released(z)  # staging slots dropped, no device buffer kept by the traceback
     np.testing.assert_array_equal(z[...], DATA)
     np.testing.assert_array_equal(z[2:9, 3:7], DATA[2:9, 3:7])
 

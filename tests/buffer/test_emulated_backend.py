@@ -137,6 +137,22 @@ def test_missing_chunks_read_fill_value(tmp_path):
     assert (got[:8, :8] == 5).all() and (got[8:] == -1).all()
 
 
+@pytest.mark.parametrize("shards", [None, (16, 16)])
+def test_long_strings_scatter_as_objects_not_bytes(tmp_path, shards):
+    """Strings stay on the host: scattering them copies references, never their raw bytes."""
+    values = np.array(["ab" * (i % 50 + 20) + str(i) for i in range(30 * 20)], dtype=object).reshape(30, 20)
+    z = cuzarr.create_array(
+        store=str(tmp_path), shape=values.shape, chunks=(8, 8), shards=shards, dtype=str, device="emulated"
+    )
+    z[...] = values
+    z[3:11, 5:9] = values[3:11, 5:9][::-1]
+    expected = values.copy()
+    expected[3:11, 5:9] = values[3:11, 5:9][::-1]
+    got = z[...]
+    assert got.tolist() == expected.tolist()
+    assert z[2:27, 1:19].tolist() == expected[2:27, 1:19].tolist()
+
+
 def test_memory_store_and_generic_fetch():
     store = cuzarr.storage.MemoryStore()
     data = make_data("<f4")

@@ -11,7 +11,7 @@ from cuzarr.buffer.cpu import CPUBackend
 def host_read_path(request):
     """Fused per-chunk tasks (local and memory stores) and the batched fetch -> decode -> scatter
     path (every other store, and the device backends): selection tests must hold for both."""
-    saved = CPUBackend.fuses_chunk_reads
-    CPUBackend.fuses_chunk_reads = request.param == "fused"
+    saved = CPUBackend.fuses_chunk_io
+    CPUBackend.fuses_chunk_io = request.param == "fused"
     yield request.param
-    CPUBackend.fuses_chunk_reads = saved
+    CPUBackend.fuses_chunk_io = saved

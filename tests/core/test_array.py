@@ -148,16 +148,37 @@ def test_failed_write_leaves_previous_chunks_readable(tmp_path, monkeypatch):
     z[...] = np.arange(8)
     import cuzarr.codecs.chain as chain_module
 
-    original = chain_module.CodecChain.encode_batch
+    original = chain_module.CodecChain.encode
 
-    def failing(self, chunks, *, keys):
+    def failing(self, chunk, *, key=None):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(chain_module.CodecChain, "encode_batch", failing)
+    monkeypatch.setattr(chain_module.CodecChain, "encode", failing)
     with pytest.raises(RuntimeError, match="disk on fire"):
         z[...] = 100
-    monkeypatch.setattr(chain_module.CodecChain, "encode_batch", original)
+    monkeypatch.setattr(chain_module.CodecChain, "encode", original)
     np.testing.assert_array_equal(cuzarr.open_array(str(tmp_path / "a"), mode="r")[...], np.arange(8))
+
+
+def test_a_write_failing_on_one_chunk_leaves_every_chunk_old_or_new(tmp_path, monkeypatch):
+    z = _make((40,), (2,), store=str(tmp_path / "a"))
+    z[...] = np.arange(40)
+    import cuzarr.codecs.chain as chain_module
+
+    original = chain_module.CodecChain.encode
+
+    def failing_on_c7(self, chunk, *, key=None):
+        if key is not None and key.endswith("c/7"):
+            raise RuntimeError("disk on fire")
+        return original(self, chunk, key=key)
+
+    monkeypatch.setattr(chain_module.CodecChain, "encode", failing_on_c7)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        z[...] = np.arange(40) + 100
+    after = cuzarr.open_array(str(tmp_path / "a"), mode="r")[...].reshape(20, 2)
+    old = np.arange(40).reshape(20, 2)
+    assert np.array_equal(after[7], old[7])
+    assert all(np.array_equal(a, o) or np.array_equal(a, o + 100) for a, o in zip(after, old))
 
 
 def test_corrupt_chunk_raises_codec_error_naming_key():

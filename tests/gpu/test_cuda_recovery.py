@@ -98,8 +98,10 @@ def test_cuda_error_mid_batch_names_chunks_and_the_next_read_works(tmp_path, mon
         return real(codec, table)
 
     monkeypatch.setattr(ops, "decompress_streams", failing)
-    with cuzarr.config.set(batch_bytes=2 * MiB), pytest.raises(DeviceError) as info:
+    # prefetching reads batches of half batch_bytes: two chunks each
+    with cuzarr.config.set(batch_bytes=4 * MiB, threads=4), pytest.raises(DeviceError) as info:
         z[...]
     assert info.value.keys == ("c/2/0", "c/3/0")
+    assert z._backend.slots.held == 0  # neither the failed batch's slot nor the prefetched one
     monkeypatch.undo()
     np.testing.assert_array_equal(z[...].get(), DATA)

@@ -17,11 +17,11 @@ class Backend(ABC):
     """Allocates output arrays, moves data to and from the host, and scatters decoded chunks."""
 
     name: str = "abstract"
-    #: Whether reads may run read + decode + place per chunk in one pool task (host memory
-    #: outputs). Device backends need whole batches: one transfer, one nvCOMP call.
-    fuses_chunk_reads: bool = False
-    #: Whether batched reads may fetch batch i+1 on another thread while batch i decodes. Device
-    #: backends stage into per-thread arenas, which a second fetch thread would not alternate.
+    #: Whether reads and writes may run store access + decode/encode + placement per chunk in one
+    #: pool task (host memory). Device backends need whole batches: one transfer, one nvCOMP call.
+    fuses_chunk_io: bool = False
+    #: Whether batched reads may fetch batch i+1 on another thread while batch i decodes: its
+    #: ``fetch`` is safe on a pool thread and keeps nothing another batch's decode still reads.
     prefetches_batches: bool = False
 
     @abstractmethod
@@ -59,6 +59,10 @@ class Backend(ABC):
         A GPU backend reads into a pinned staging arena instead of fresh host buffers.
         """
         return store.get_many(keys)
+
+    def discard_fetched(self, encoded: Any) -> None:  # noqa: B027 - optional hook
+        """``fetch``'s result will not be decoded (the read failed or stopped early): free what it
+        holds. A device backend gives its staging slot back; nothing to do for plain bytes."""
 
     def decode_chunks(
         self, codecs: Any, encoded: Sequence[Any], *, keys: Sequence[str], outs: Sequence[Any] | None = None

@@ -11,7 +11,7 @@ from .base import Backend
 
 class CPUBackend(Backend):
     name = "cpu"
-    fuses_chunk_reads = True
+    fuses_chunk_io = True
     prefetches_batches = True
 
     def empty(self, shape: tuple[int, ...], dtype: np.dtype, order: str = "C") -> np.ndarray:

@@ -1,13 +1,19 @@
 """``DeviceBackend``: the GPU read/write path, written once over ``DeviceOps``.
 
-``fetch`` stages a batch's compressed chunks in one host arena, ``decode_chunks`` runs each codec
-of the chain as one batched device step (or the whole chain on the CPU, copying once per batch,
+``fetch`` stages a batch's compressed chunks in one pinned staging slot, ``decode_chunks`` runs each
+codec of the chain as one batched device step (or the whole chain on the CPU, copying once per batch,
 when a codec has no device implementation), ``encode_chunks`` mirrors it, and ``scatter`` is one
 strided-copy launch driven by a descriptor table. ``EmulatedBackend`` (NumPy) and ``CUDABackend``
 (CuPy) differ only in their ops, so the CPU test suite runs all of this logic.
 
 Each batch step runs through ``gpu.recovery``: out of memory halves the batch and retries, any
 other device failure releases the staging memory and names the batch's chunks.
+
+Batched reads prefetch: ``fetch`` of batch i+1 runs on a pool thread while the caller decodes
+batch i. Staging slots (``gpu/slots.py``) make that safe: a fetch takes a slot no batch holds,
+the decode gives it back with an event after its host-to-device copy, and the next fetch into
+it waits on that event. A read holds at most two slots; a failed decode, or a batch fetched
+ahead and never decoded (``discard_fetched``), lets its slot's memory go.
 """
 
 from __future__ import annotations
@@ -27,7 +33,8 @@ from ..gpu.chain_plan import DevicePlan, plan_chain
 from ..gpu.descriptors import MAX_DIMS, simplify_dims
 from ..gpu.ops import DeviceOps
 from ..gpu.recovery import run_in_parts
-from ..gpu.staging import StagedChunks, StagingArenas
+from ..gpu.slots import StagingSlots
+from ..gpu.staging import StagedChunks, read_files, stage
 from ..gpu.streams import NeedsFallback
 from .base import Backend, all_equal_numpy
 
@@ -37,26 +44,26 @@ logger = logging.getLogger("cuzarr.gpu")
 class DeviceBackend(Backend):
     """A ``Backend`` whose batch hooks run on a device through ``self.ops``."""
 
+    prefetches_batches = True
+
     def __init__(self, ops: DeviceOps):
         self.ops = ops
         self.xp = ops.xp
         self._thread_state = threading.local()
+        #: pinned staging buffers, lent to one batch at a time (any thread: fetches run on the pool)
+        self.slots = StagingSlots(ops)
         self._plans: weakref.WeakKeyDictionary[Any, DevicePlan | str] = weakref.WeakKeyDictionary()
         self._warned: weakref.WeakSet[Any] = weakref.WeakSet()
         #: recoveries so far: ``oom_splits``, ``oom_retries``, ``oom_unstaged`` and ``device_errors``
         self.stats: Counter[str] = Counter()
 
-    @property
-    def _arenas(self) -> StagingArenas:
-        """Staging arenas of the calling thread: threads reading one array never share a buffer."""
-        arenas = getattr(self._thread_state, "arenas", None)
-        if arenas is None:
-            arenas = self._thread_state.arenas = StagingArenas(self.ops)
-        return arenas
-
     def release(self) -> None:
-        """Drop this thread's staging arenas and the ops' cached blocks (after a failed batch)."""
-        self._thread_state.arenas = None
+        """Let go of the free staging slots and the ops' cached blocks (after a failed batch).
+
+        Slots held by batches in flight stay theirs; they are let go when those batches fail or
+        are discarded, or cached again when they succeed.
+        """
+        self.slots.clear()
         self.ops.release_memory()
 
     def _in_parts(self, run: Any, keys: Sequence[str], action: str) -> list[Any]:
@@ -88,24 +95,30 @@ class DeviceBackend(Backend):
 
     # -- the batched chunk path ---------------------------------------------------------------
     def fetch(self, store: Any, keys: Sequence[str]) -> StagedChunks | list[Any]:
-        """Compressed chunks in one staging arena (parallel ``preadv`` for local files).
+        """Compressed chunks in one staging slot (parallel ``preadv`` for local files).
 
-        When the arena does not fit, the bytes stay in ordinary host memory and ``decode_chunks``
-        stages them in parts.
+        Runs on a pool thread when the read prefetches. The slot is the batch's until
+        ``decode_chunks`` (or ``discard_fetched``) gives it back. When no slot fits, the bytes
+        stay in ordinary host memory and ``decode_chunks`` stages them in parts.
         """
         path_of = getattr(store, "path_of", None)
         local = path_of is not None and type(store).__name__ == "LocalStore"
         values = None if local else store.get_many(keys)
         try:
             if values is None:
-                return self._arenas.read_files([path_of(k) for k in keys])
-            return self._arenas.stage(values)
+                return read_files(self.slots, [path_of(k) for k in keys])
+            return stage(self.slots, values)
         except Exception as exc:
             if self.ops.as_out_of_memory(exc) is None:
                 raise
         self.stats["oom_unstaged"] += 1
         self.release()
         return list(values if values is not None else store.get_many(keys))
+
+    def discard_fetched(self, encoded: Any) -> None:
+        """A fetched batch will not be decoded (the read failed): let its slot's memory go."""
+        if isinstance(encoded, StagedChunks):
+            encoded.give_back(keep=False)
 
     def _plan(self, codecs: Any) -> DevicePlan | str:
         try:
@@ -129,9 +142,33 @@ class DeviceBackend(Backend):
     def decode_chunks(
         self, codecs: Any, encoded: Sequence[Any], *, keys: Sequence[str], outs: Sequence[Any] | None = None
     ) -> list[Any]:
+        """Decode a batch; a staged batch's slot is given back when this returns, and let go
+        (not cached) when it raises."""
+        staged = encoded if isinstance(encoded, StagedChunks) else None
+        if staged is not None and staged.lease is not None:
+            self.ops.note_staging("read", staged.lease.number)
+        try:
+            results = self._decode_chunks(codecs, encoded, keys, outs)
+        except BaseException:
+            if staged is not None:
+                staged.give_back(keep=False)
+            raise
+        if staged is not None:
+            staged.give_back()
+        return results
+
+    def _decode_chunks(
+        self, codecs: Any, encoded: Sequence[Any], keys: Sequence[str], outs: Sequence[Any] | None
+    ) -> list[Any]:
         spec = codecs.spec
         if not self.supports_dtype(spec.dtype):
-            return codecs.decode_batch(list(encoded), keys=keys, outs=outs)
+            if not isinstance(encoded, StagedChunks):
+                return codecs.decode_batch(list(encoded), keys=keys, outs=outs)
+            # host decoders may return views of their input, and the slot is reused once this
+            # returns: decode from copies of the (compressed) bytes
+            return codecs.decode_batch(
+                [None if v is None else bytes(v) for v in encoded], keys=keys, outs=outs
+            )
         if len(keys) != len(encoded) or (outs is not None and len(outs) != len(encoded)):
             raise ValueError(f"got {len(encoded)} chunks, {len(keys)} keys and {len(outs or [])} outs")
         targets = list(outs) if outs is not None else [None] * len(encoded)
@@ -143,9 +180,15 @@ class DeviceBackend(Backend):
         def run(start: int, stop: int) -> list[Any]:
             if isinstance(encoded, StagedChunks):
                 staged = encoded.part(start, stop) if (start, stop) != (0, len(encoded)) else encoded
-            else:
-                staged = self._arenas.stage(encoded[start:stop])
-            return self._decode_part(codecs, plan, staged, targets[start:stop], keys[start:stop])
+                return self._decode_part(codecs, plan, staged, targets[start:stop], keys[start:stop])
+            staged = stage(self.slots, encoded[start:stop])
+            try:
+                results = self._decode_part(codecs, plan, staged, targets[start:stop], keys[start:stop])
+            except BaseException:
+                staged.give_back(keep=False)
+                raise
+            staged.give_back()
+            return results
 
         results = self._in_parts(run, keys, "decoding")
         # names for a failing scatter of this batch (which is handed arrays, not keys)
@@ -216,6 +259,7 @@ class DeviceBackend(Backend):
             isinstance(s, self.xp.ndarray)
             and isinstance(t, self.xp.ndarray)
             and s.dtype == t.dtype
+            and self.supports_dtype(s.dtype)  # strings/objects are Python references, not bytes
             and s.shape == t.shape
             and len(simplify_dims(s.shape, s.strides, t.strides)) <= MAX_DIMS
             for s, t in pairs

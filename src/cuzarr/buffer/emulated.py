@@ -1,6 +1,6 @@
 """``EmulatedBackend``: the GPU path on NumPy (reference kernels, CPU stream codecs), for testing.
 
-Returns NumPy arrays, like ``CPUBackend``, but every batch goes through the staging arena,
+Returns NumPy arrays, like ``CPUBackend``, but every batch goes through the staging slots,
 descriptor tables and batch decoders of the device path.
 """
 

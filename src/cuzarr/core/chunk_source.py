@@ -18,8 +18,9 @@ class ChunkSource(Protocol):
     """Batched access to the encoded bytes of chunks, addressed by chunk-grid coordinates."""
 
     store: Store
-    #: Whether ``read_one`` is as cheap as batching (the CPU path then fuses read and decode).
-    single_reads: bool
+    #: Whether ``read_one``/``write_one`` are as cheap as batching (the CPU path then fuses the
+    #: store access with decoding or encoding, one pool task per chunk).
+    single_ops: bool
 
     def key(self, coords: Coords) -> str:
         """A name for the chunk in errors and locks (the store key, or shard key + inner position)."""
@@ -47,7 +48,10 @@ class ChunkSource(Protocol):
         what ``read_for_update`` returned for the same batch, if it was called."""
 
     def read_one(self, coords: Coords) -> Any:
-        """Encoded bytes of one chunk or ``None``; only called when ``single_reads`` is true."""
+        """Encoded bytes of one chunk or ``None``; only called when ``single_ops`` is true."""
+
+    def write_one(self, coords: Coords, encoded: Any) -> None:
+        """Store one encoded chunk (``None``: delete it); only called when ``single_ops`` is true."""
 
 
 class StoreChunks:
@@ -68,8 +72,8 @@ class StoreChunks:
         return key
 
     @property
-    def single_reads(self) -> bool:
-        return self.store.cheap_single_reads
+    def single_ops(self) -> bool:
+        return self.store.cheap_single_ops
 
     def group(self, coords: Coords) -> Hashable | None:
         return None
@@ -82,6 +86,12 @@ class StoreChunks:
 
     def read_one(self, coords: Coords) -> Any:
         return self.store.get(self.key(coords))
+
+    def write_one(self, coords: Coords, encoded: Any) -> None:
+        if encoded is None:
+            self.store.delete(self.key(coords))
+        else:
+            self.store.set(self.key(coords), encoded)
 
     def read_for_update(
         self, backend: Any, coords: Sequence[Coords], partial: Sequence[int]

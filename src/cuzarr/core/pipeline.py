@@ -8,6 +8,7 @@ in one ``set_many``. Batches are bounded in decoded bytes so memory stays flat.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, closing, nullcontext
 from dataclasses import dataclass
@@ -74,7 +75,7 @@ class ChunkIO:
 
 def read_chunks(io: ChunkIO, projections: list[ChunkProjection], out: Any) -> None:
     """Fill ``out`` (full-rank selection shape) from the chunks of ``projections``."""
-    if io.backend.fuses_chunk_reads and io.source.single_reads:
+    if io.backend.fuses_chunk_io and io.source.single_ops:
         _read_fused(io, projections, out)
         return
     prefetch = io.backend.prefetches_batches and can_prefetch()
@@ -91,9 +92,14 @@ def read_chunks(io: ChunkIO, projections: list[ChunkProjection], out: Any) -> No
     def fetch(batch: list[ChunkProjection]) -> Any:
         return io.source.fetch(io.backend, [p.coords for p in batch])
 
-    with closing(fetched_batches(batches, fetch, prefetch=prefetch)) as fetched:
+    discard = io.backend.discard_fetched
+    with closing(fetched_batches(batches, fetch, prefetch=prefetch, discard=discard)) as fetched:
         for batch, encoded in fetched:
-            _decode_and_place(io, batch, encoded, out)
+            try:
+                _decode_and_place(io, batch, encoded, out)
+            except BaseException:
+                discard(encoded)  # nothing to do when the decode already gave it back
+                raise
 
 
 def _decode_and_place(io: ChunkIO, batch: list[ChunkProjection], encoded: Any, out: Any) -> None:
@@ -135,6 +141,9 @@ def _read_fused(io: ChunkIO, projections: list[ChunkProjection], out: Any) -> No
 
 def write_chunks(io: ChunkIO, projections: list[ChunkProjection], value: Any) -> None:
     """Write ``value`` (full-rank selection shape, or broadcastable to it) into the chunks."""
+    if io.backend.fuses_chunk_io and io.source.single_ops and io.synchronizer is None:
+        _write_fused(io, projections, value)
+        return
     for batch in io.batches(projections):
         keys = [io.chunk_key(p.coords) for p in batch]
         with _chunk_locks(io, batch):
@@ -151,6 +160,54 @@ def write_chunks(io: ChunkIO, projections: list[ChunkProjection], value: Any) ->
             for i, data in zip(kept, encoded):
                 by_position[i] = data
             io.source.put(io.backend, [p.coords for p in batch], by_position, previous=previous)
+
+
+def _write_fused(io: ChunkIO, projections: list[ChunkProjection], value: Any) -> None:
+    """Host path for stores with cheap single operations: one pool task per chunk assembles it
+    (reading the old chunk only when partly overwritten), drops it if it is all fill value,
+    encodes it and stores it, so encoding overlaps the file writes and each chunk is encoded
+    while its bytes are in cache. Each chunk is replaced atomically by the store; a failure
+    stops the chunks not yet stored (those already stored hold the new data, as with batches)."""
+    source, codecs = io.source, io.codecs
+    failed = threading.Event()  # after the first error no further chunk is stored
+
+    def write_one(projection: ChunkProjection) -> None:
+        if failed.is_set():
+            return
+        try:
+            _write_one(projection)
+        except BaseException:
+            failed.set()
+            raise
+
+    def _write_one(projection: ChunkProjection) -> None:
+        key = source.key(projection.coords)
+        existing = None
+        if not projection.covers_chunk:
+            data = source.read_one(projection.coords)
+            existing = None if data is None else codecs.decode(data, key=key)
+        chunk = _chunk_contents(io, projection, value, existing)
+        if not io.write_empty_chunks and _is_fill(io, chunk):
+            source.write_one(projection.coords, None)
+        else:
+            source.write_one(projection.coords, codecs.encode(chunk, key=key))
+
+    map_in_pool(write_one, projections)
+
+
+def _chunk_contents(io: ChunkIO, projection: ChunkProjection, value: Any, existing: Any) -> Any:
+    """A chunk's new contents: the written piece itself when it covers the whole chunk, else the
+    old chunk (``existing``, decoded) or the fill value with the piece written over it."""
+    piece = value[projection.out_selection]
+    if projection.is_whole_chunk:
+        return piece
+    chunk = existing
+    if chunk is None:
+        chunk = io.empty_chunk()
+    elif not getattr(chunk, "flags", None) or not chunk.flags.writeable:
+        chunk = chunk.copy()
+    chunk[projection.chunk_selection] = piece
+    return chunk
 
 
 def _is_fill(io: ChunkIO, chunk: Any) -> bool:
@@ -183,17 +240,5 @@ def _assemble_chunks(
         partial_keys = [keys[i] for i in partial]
         decoded = io.backend.decode_chunks(io.codecs, encoded, keys=partial_keys)
         existing = dict(zip(partial, decoded))
-    chunks = []
-    for i, projection in enumerate(batch):
-        piece = value[projection.out_selection]
-        if projection.is_whole_chunk:
-            chunks.append(piece)
-            continue
-        chunk = existing.get(i)
-        if chunk is None:
-            chunk = io.empty_chunk()
-        elif not getattr(chunk, "flags", None) or not chunk.flags.writeable:
-            chunk = chunk.copy()
-        chunk[projection.chunk_selection] = piece
-        chunks.append(chunk)
+    chunks = [_chunk_contents(io, p, value, existing.get(i)) for i, p in enumerate(batch)]
     return chunks, previous

@@ -1,8 +1,10 @@
 """Fetch batch i+1 while the caller decodes batch i.
 
-Batched reads (remote stores, sharded arrays) alternate between waiting on storage and decoding
-on the CPU; overlapping the two hides whichever is shorter. At most two batches of encoded bytes
-are alive at once, and no fetch outlives the read that started it, even when decoding fails.
+Batched reads (remote stores, sharded arrays, every device read) alternate between waiting on
+storage and decoding; overlapping the two hides whichever is shorter. At most two batches of
+encoded bytes are alive at once, and no fetch outlives the read that started it, even when
+decoding fails: a batch fetched ahead and never decoded goes to ``discard`` (a device backend
+gives its staging slot back there).
 """
 
 from __future__ import annotations
@@ -24,11 +26,15 @@ def can_prefetch() -> bool:
 
 
 def fetched_batches(
-    batches: Sequence[_B], fetch: Callable[[_B], Any], *, prefetch: bool
+    batches: Sequence[_B],
+    fetch: Callable[[_B], Any],
+    *,
+    prefetch: bool,
+    discard: Callable[[Any], None] | None = None,
 ) -> Iterator[tuple[_B, Any]]:
     """``(batch, fetch(batch))`` in order; with ``prefetch`` the next fetch runs on the shared
     pool while the caller works on the current batch. Use it inside ``contextlib.closing`` so
-    an early exit waits for the fetch in flight."""
+    an early exit waits for the fetch in flight, then hands its result to ``discard``."""
     if not prefetch or len(batches) < 2 or not can_prefetch():
         for batch in batches:
             yield batch, fetch(batch)
@@ -44,3 +50,5 @@ def fetched_batches(
     finally:
         if pending is not None:  # the caller stopped early: let the fetch in flight finish first
             wait([pending])
+            if discard is not None and pending.exception() is None:
+                discard(pending.result())

@@ -26,7 +26,7 @@ class ShardedChunks:
     """Inner chunk (i, j) lives in shard (i // cps_i, j // cps_j) at C-order position (i % cps_i, ...)."""
 
     #: Inner chunks are read through batched index and coalesced range requests, never one by one.
-    single_reads = False
+    single_ops = False
 
     def __init__(
         self,

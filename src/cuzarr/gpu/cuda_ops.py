@@ -76,8 +76,10 @@ class CudaOps(DeviceOps):
         return contextlib.nullcontext()
 
     def to_device(self, host: np.ndarray, out: Any) -> None:
+        """Queue the copy on the calling thread's current stream; from pinned memory it runs
+        asynchronously, so callers keep ``host`` until an event recorded after it has passed."""
         if host.size:
-            out.set(host)
+            out.set(host, stream=self._cupy.cuda.get_current_stream())
 
     def to_host(self, device: Any, out: np.ndarray) -> None:
         if out.size:
@@ -86,6 +88,25 @@ class CudaOps(DeviceOps):
 
     def synchronize(self) -> None:
         self._cupy.cuda.get_current_stream().synchronize()
+
+    def record_event(self) -> Any:
+        """An event on the calling thread's current stream, after everything queued on it so far.
+
+        Ordering of a read (all device work of one thread runs on its current stream):
+        the fetch of batch i+1 (pool thread) fills a pinned slot -> the decode of batch i+1
+        (caller thread) queues the H2D copy from the slot and records event E right after it ->
+        the slot is given back with E -> whoever takes the slot next (often the fetch of batch
+        i+3 on a pool thread) blocks on E before writing. E follows only the copy, not the
+        decode kernels queued after it, so refilling a slot never waits for a decode.
+        """
+        cp = self._cupy
+        event = cp.cuda.Event(block=False, disable_timing=True)
+        event.record(cp.cuda.get_current_stream())
+        return event
+
+    def wait_event(self, event: Any) -> None:
+        if event is not None:
+            event.synchronize()
 
     def release_memory(self) -> None:
         """Free the pools' cached blocks: after an out-of-memory error they are what the retry needs."""

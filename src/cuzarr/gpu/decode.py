@@ -60,6 +60,7 @@ def decode_batch(
     raw, pkeys = plan.nbytes, [keys[i] for i in present]
     device_in = ops.empty(max(staged.used, 1))
     ops.to_device(staged.host[: staged.used], device_in[: staged.used])
+    staged.copied(ops.record_event())  # the slot may be refilled once this copy has run
     base = np.uint64(ops.address(device_in))
     strides = plan.chunk_strides()
     direct = [fits_in_place(ops, outs[i], plan.dtype, strides) for i in present]
@@ -144,6 +145,9 @@ def decode_on_cpu(
     codecs.decode_batch([staged[i] for i in present], keys=[keys[i] for i in present], outs=host_chunks)
     device = ops.empty(host.size)
     ops.to_device(host, device)
+    # ``host`` goes back to the pinned pool on return, where a concurrent fetch may take it:
+    # wait for the (asynchronous) copy first. This is the CPU fallback; the wait costs little.
+    ops.wait_event(ops.record_event())
     chunks = [
         device[k * pitch : k * pitch + raw].view(spec.dtype).reshape(spec.shape) for k in range(len(present))
     ]

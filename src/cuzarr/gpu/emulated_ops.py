@@ -4,11 +4,15 @@
 ``reference.Memory``. Launch counts are recorded so tests can assert one launch per batch step.
 Device and pinned memory can be given limits, and any step can be made to fail on its k-th call
 (``emulated_faults``), so the CPU suite exercises the backend's out-of-memory and error recovery.
+Staging slots are logged as fetches take them and decodes read and give them back, with the
+thread that did it, so tests can prove that batch i+1 is fetched while batch i decodes without
+either touching the other's slot.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import threading
+from collections import Counter, deque
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -29,6 +33,13 @@ _KERNELS = {
 }
 
 
+class EmulatedEvent:
+    """A recorded event: emulated copies finish before ``to_device`` returns, so it is done at once."""
+
+    def __init__(self) -> None:
+        self.waited = 0  # how many times someone blocked on it
+
+
 class EmulatedOps(DeviceOps):
     xp = np
     name = "emulated"
@@ -47,6 +58,8 @@ class EmulatedOps(DeviceOps):
         self.pinned_memory = MemoryMeter("pinned", pinned_limit)
         self.faults = FaultSchedule()
         self.releases = 0
+        #: ``(action, slot, thread name)`` per ``note_staging`` call, oldest first
+        self.staging_log: deque[tuple[str, int, str]] = deque(maxlen=1 << 14)
 
     def _count(self, step: str) -> None:
         self.launches[step] += 1
@@ -77,6 +90,16 @@ class EmulatedOps(DeviceOps):
 
     def synchronize(self) -> None:
         pass
+
+    def record_event(self) -> EmulatedEvent:
+        return EmulatedEvent()
+
+    def wait_event(self, event: Any) -> None:
+        if event is not None:
+            event.waited += 1
+
+    def note_staging(self, action: str, slot: int) -> None:
+        self.staging_log.append((action, slot, threading.current_thread().name))
 
     def launch(self, kernel: str, table: np.ndarray) -> None:
         self._count(kernel)

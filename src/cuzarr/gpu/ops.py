@@ -62,7 +62,8 @@ class DeviceOps(ABC):
 
     @abstractmethod
     def to_device(self, host: np.ndarray, out: Any) -> None:
-        """Copy a flat uint8 host buffer into the device buffer ``out`` (same size); may be async."""
+        """Copy a flat uint8 host buffer into the device buffer ``out`` (same size); may be async:
+        ``host`` must not change or be freed before a ``record_event`` queued after it has passed."""
 
     @abstractmethod
     def to_host(self, device: Any, out: np.ndarray) -> None:
@@ -71,6 +72,21 @@ class DeviceOps(ABC):
     @abstractmethod
     def synchronize(self) -> None:
         """Wait for all queued device work."""
+
+    @abstractmethod
+    def record_event(self) -> Any:
+        """A marker after the work queued so far on the calling thread's stream (for ``wait_event``)."""
+
+    @abstractmethod
+    def wait_event(self, event: Any) -> None:
+        """Block the calling thread until the work before ``event`` is done (``None``: return at once).
+
+        May be called from another thread than the one that recorded ``event``.
+        """
+
+    def note_staging(self, action: str, slot: int) -> None:  # noqa: B027 - optional hook
+        """Staging slot ``slot`` was taken by a fetch ('take'), read by a decode ('read'), given
+        back ('give') or let go ('drop'); the emulated ops log it so tests can check the order."""
 
     def release_memory(self) -> None:  # noqa: B027 - optional hook, nothing is cached by default
         """Give cached free blocks back after a failed batch, so the smaller retry can use them."""

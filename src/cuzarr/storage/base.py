@@ -106,10 +106,11 @@ class Store(ABC):
 
     #: Whether ``delete_many`` works (ZipStore cannot delete).
     supports_deletes: bool = True
-    #: Whether one ``get`` per key from many threads costs no more than one batched ``get_many``
-    #: (local files, memory). The CPU read path then reads and decodes each chunk in one pool
-    #: task; stores that need batching (remote, zip, counting wrappers) keep ``get_many``.
-    cheap_single_reads: bool = False
+    #: Whether one ``get``/``set``/``delete`` per key from many threads costs no more than the
+    #: batched calls (local files, memory). The CPU path then reads and decodes (or encodes and
+    #: writes) each chunk in one pool task; stores that need batching (remote, zip, counting
+    #: wrappers) keep the ``*_many`` calls.
+    cheap_single_ops: bool = False
 
     def __init__(self, *, read_only: bool = False):
         self._read_only = bool(read_only)

@@ -150,7 +150,7 @@ def _run_batched(fn: Callable[[Sequence[_T]], _R], items: list[_T]) -> list[_R]:
 class LocalStore(Store):
     """Keys are files under ``root`` (``'a/c/0'`` -> ``root/a/c/0``); the root is created lazily."""
 
-    cheap_single_reads = True
+    cheap_single_ops = True
 
     def __init__(self, root: str | os.PathLike[str], *, read_only: bool = False):
         super().__init__(read_only=read_only)

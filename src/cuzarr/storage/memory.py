@@ -25,7 +25,7 @@ class MemoryStore(Store):
     parallel writers (and listings during writes) never see a dict changing size mid-iteration.
     """
 
-    cheap_single_reads = True
+    cheap_single_ops = True
 
     def __init__(self, store_dict: MutableMapping[str, bytes] | None = None, *, read_only: bool = False):
         super().__init__(read_only=read_only)
