@@ -19,6 +19,16 @@ from typing import Any, TypeVar
 from .config import POOL_THREAD_PREFIX, config
 
 _T = TypeVar("_T")
+#: Work below this many bytes (decoded chunk bytes) runs on the calling thread: waking pool
+#: workers costs ~50-100 us per call, more than a few small chunks take to decode.
+PARALLEL_MIN_BYTES = 1 << 20
+
+
+def min_parallel_items(item_bytes: int) -> int:
+    """How many items of ``item_bytes`` each make a batch worth spreading over the pool."""
+    return max(2, -(-PARALLEL_MIN_BYTES // max(int(item_bytes), 1)))
+
+
 _state = threading.local()  # .active: this thread is running items of a map_in_pool call
 
 

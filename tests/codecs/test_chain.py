@@ -112,9 +112,15 @@ def test_batch_equals_single_with_any_thread_count(threads):
         check_chain(chain, chunks)
 
 
-def test_batch_runs_one_task_per_chunk_on_the_shared_pool():
+@pytest.mark.parametrize("big", [False, True])
+def test_batch_runs_one_task_per_chunk_on_the_shared_pool_when_worth_it(big):
+    """A batch of at least ``PARALLEL_MIN_BYTES`` decodes on the pool; a few small chunks decode
+    on the caller (waking workers would cost more than they save)."""
+    from cuzarr.parallel import min_parallel_items
+
     chain = CodecChain([BytesCodec(), ZstdCodec()], SPEC)
-    chunks = [sample(SPEC.shape, SPEC.dtype, seed=i) for i in range(6)]
+    count = min_parallel_items(SPEC.nbytes) if big else 6
+    chunks = [sample(SPEC.shape, SPEC.dtype, seed=i % 7) for i in range(count)]
     seen = set()
     real = chain.decode
 
@@ -123,11 +129,12 @@ def test_batch_runs_one_task_per_chunk_on_the_shared_pool():
         return real(data, key=key, out=out)
 
     chain.decode = spy  # type: ignore[method-assign]
-    encoded = chain.encode_batch(chunks, keys=[str(i) for i in range(6)])
+    keys = [str(i) for i in range(count)]
+    encoded = chain.encode_batch(chunks, keys=keys)
     with cuzarr.config.set(threads=2):
-        chain.decode_batch(encoded, keys=[str(i) for i in range(6)])
-    assert {k for k, _ in seen} == {str(i) for i in range(6)}
-    assert all(on_pool for _, on_pool in seen)
+        chain.decode_batch(encoded, keys=keys)
+    assert {k for k, _ in seen} == set(keys)
+    assert {on_pool for _, on_pool in seen} == {big}
 
 
 def test_decode_batch_none_and_empty():

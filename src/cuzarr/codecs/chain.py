@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import MetadataError
+from ..parallel import min_parallel_items
 from .base import (
     ArrayArrayCodec,
     ArrayBytesCodec,
@@ -315,7 +316,11 @@ def decode_batch_with(
             check_out(out, spec)
     todo = [i for i, data in enumerate(encoded) if data is not None]
     results: list[np.ndarray | None] = [None] * len(encoded)
-    decoded = run_batch(lambda i: decode(encoded[i], key=keys[i], out=targets[i]), todo)
+    decoded = run_batch(
+        lambda i: decode(encoded[i], key=keys[i], out=targets[i]),
+        todo,
+        min_parallel=min_parallel_items(spec.nbytes),
+    )
     for i, value in zip(todo, decoded):
         results[i] = value
     return results

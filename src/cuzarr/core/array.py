@@ -9,7 +9,7 @@ import numpy as np
 from ..buffer import Backend, get_backend
 from ..codecs import CodecChain, V2CodecChain
 from ..codecs.base import ChunkSpec
-from ..codecs.sharding import EMPTY, ShardingCodec
+from ..codecs.sharding import EMPTY, ShardingCodec, ShardLayout
 from ..config import config
 from ..errors import ContainsGroupError, ReadOnlyError
 from ..metadata import ArrayMetadataV2, ArrayMetadataV3
@@ -79,6 +79,7 @@ class Array(Node, SelectionMixin, ShapeChanges):
         self._metadata = metadata
         self._sharding = sharding_of(metadata)
         self._codecs = build_codecs(metadata)
+        self._shard_layout: ShardLayout | None = None  # built on first use (index codec chain)
 
     def _chunk_source(self) -> StoreChunks | ShardedChunks:
         encoding = self._metadata.chunk_key_encoding
@@ -86,11 +87,13 @@ class Array(Node, SelectionMixin, ShapeChanges):
         object_key = lambda coords: prefix + encoding.encode(coords)  # noqa: E731
         if self._sharding is None:
             return StoreChunks(self._store, object_key)
-        shard_spec = ChunkSpec(tuple(self._metadata.chunk_shape), self.dtype, _fill(self._metadata))
+        if self._shard_layout is None:
+            shard_spec = ChunkSpec(tuple(self._metadata.chunk_shape), self.dtype, _fill(self._metadata))
+            self._shard_layout = self._sharding.layout(shard_spec)
         return ShardedChunks(
             self._store,
             object_key,
-            self._sharding.layout(shard_spec),
+            self._shard_layout,
             self.cdata_shape,
             max_gap_bytes=config.get("sharding_coalesce_max_gap_bytes"),
             max_coalesced_bytes=config.get("sharding_coalesce_max_bytes"),

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..buffer.base import Backend
 from ..codecs.base import run_batch
-from ..parallel import map_in_pool
+from ..parallel import map_in_pool, min_parallel_items
 from ..storage.base import Store
 from .chunk_source import ChunkSource
 from .plan import ChunkProjection, iter_batches
@@ -136,7 +136,7 @@ def _read_fused(io: ChunkIO, projections: list[ChunkProjection], out: Any) -> No
             chunk = codecs.decode_for_reading(data, key=source.key(projection.coords))
             out[projection.out_selection] = chunk[projection.chunk_selection]
 
-    map_in_pool(read_one, projections)
+    map_in_pool(read_one, projections, min_parallel=min_parallel_items(io.chunk_nbytes))
 
 
 def write_chunks(io: ChunkIO, projections: list[ChunkProjection], value: Any) -> None:
@@ -192,7 +192,7 @@ def _write_fused(io: ChunkIO, projections: list[ChunkProjection], value: Any) ->
         else:
             source.write_one(projection.coords, codecs.encode(chunk, key=key))
 
-    map_in_pool(write_one, projections)
+    map_in_pool(write_one, projections, min_parallel=min_parallel_items(io.chunk_nbytes))
 
 
 def _chunk_contents(io: ChunkIO, projection: ChunkProjection, value: Any, existing: Any) -> Any:

@@ -50,8 +50,9 @@ _MISSING = (FileNotFoundError, IsADirectoryError, NotADirectoryError)
 #: O_NOFOLLOW: a symlinked file fails with ELOOP, and LocalStore checks where it leads (slow path).
 _O_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
 _O_WRITE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-#: Up to this many keys are handled on the calling thread; pool overhead would dominate.
-_SERIAL_MAX = 2
+#: Up to this many keys are handled on the calling thread; pool overhead would dominate (a
+#: page-cache read takes ~10-20 us, waking a pool worker ~50-100 us).
+_SERIAL_MAX = 4
 #: Chunk of a single ``os.pread``/``os.write`` (Linux caps one call at ~2 GiB).
 _IO_MAX = 1 << 30
 
