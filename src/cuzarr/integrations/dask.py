@@ -32,8 +32,9 @@ def _meta(z: cuzarr.Array) -> Any:
 def _device_lock(z: cuzarr.Array) -> bool:
     """Whether tasks on ``z`` must run one at a time in a process.
 
-    A device backend (CUDA or emulated) keeps one staging arena per array that concurrent reads or
-    writes would share, so device arrays are locked; CPU arrays read and write in parallel.
+    Device arrays (CUDA or emulated) are locked: their staging slots are thread-safe (tested in
+    emulation), but concurrent CuPy batches from several threads have not run on a GPU yet, and
+    one GPU gains little from them. CPU arrays read and write in parallel.
     """
     return z.device != "cpu"
 

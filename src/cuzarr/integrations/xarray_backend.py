@@ -83,7 +83,7 @@ class CuzarrBackendArray(BackendArray):
         self.shape = tuple(array.shape)
         dtype = array.dtype
         self.dtype = coding.strings.create_vlen_dtype(str) if dtype.hasobject else dtype
-        # A device backend's staging arena is per array and not safe for concurrent batches.
+        # Device reads run one at a time (see integrations/dask.py ``_device_lock`` for why).
         self._lock = threading.Lock() if array.device != "cpu" else None
 
     def __getstate__(self) -> dict[str, Any]:

@@ -42,7 +42,7 @@ def _write_dask(array: cuzarr.Array, data: Any, region: tuple[slice, ...]) -> No
     if data.ndim:
         data = data.rechunk(tuple(aligned_axis(c, s, u) for c, s, u in zip(data.chunks, starts, unit)))
     regions = tuple(slice(s, s + n) for s, n in zip(starts, data.shape))
-    # A device backend's staging arena is per array, so its tasks run one at a time.
+    # Device arrays write one task at a time (see integrations/dask.py ``_device_lock``).
     da.store(data, array, regions=regions, lock=array.device != "cpu", compute=True)
 
 
