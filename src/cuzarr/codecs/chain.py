@@ -136,6 +136,8 @@ class CodecChain:
             and not current.dtype.hasobject
         )
         self._nbytes = spec.nbytes
+        # one compressor that returns new memory fast (zstd): see ``_decompress_fresh``
+        self._fresh_decoder = self._plain and len(self._bb) == 1 and self._bb[0].decodes_fresh_fast
 
     @property
     def spec(self) -> ChunkSpec:
@@ -179,6 +181,8 @@ class CodecChain:
             check_out(out, self._spec)
             if self._plain:
                 return self._decode_plain(data, key, out)
+        elif self._fresh_decoder and self._nbytes <= FRESH_DIRECT_MAX_BYTES:
+            return self._decompress_fresh(data, key).copy()  # writable; still faster when small
         step: Codec = self._bb[-1] if self._bb else self._ab
         try:
             # the serializer fills ``out`` itself (one pass, byte swap included) unless filters follow
@@ -210,8 +214,7 @@ class CodecChain:
         """Decompress straight into ``out`` when it is contiguous, else into this thread's scratch
         buffer (in cache) and copy once; the compressors check the decoded size."""
         direct = out.flags.c_contiguous and out.dtype == self._spec.dtype
-        fresh = len(self._bb) == 1 and self._bb[0].decodes_fresh_fast
-        if fresh and (not direct or self._nbytes <= FRESH_DIRECT_MAX_BYTES):
+        if self._fresh_decoder and (not direct or self._nbytes <= FRESH_DIRECT_MAX_BYTES):
             np.copyto(out, self._decompress_fresh(data, key))  # one copy into the output
             return out
         if direct:
@@ -236,7 +239,7 @@ class CodecChain:
     def decode_for_reading(self, data: BytesLike, *, key: str | None = None) -> np.ndarray:
         """A decoded chunk that the caller only reads from (it may be read-only), so a compressor
         that returns its own new buffer (zstd) needs neither a copy nor a scratch pass."""
-        if self._plain and len(self._bb) == 1 and self._bb[0].decodes_fresh_fast:
+        if self._fresh_decoder:
             return self._decompress_fresh(data, key)
         return self.decode(data, key=key)
 
