@@ -244,13 +244,7 @@ class CodecChain:
         return self.decode(data, key=key)
 
     def _decompress_fresh(self, data: BytesLike, key: str | None) -> np.ndarray:
-        step = self._bb[0]
-        try:
-            decoded = step.decode(data, self._ab_spec)
-            check_decoded_size(len(decoded), self._nbytes, step.codec_name)
-        except Exception as exc:
-            raise_for_chunk(exc, key, step.codec_name, "decoding")
-        return np.frombuffer(decoded, self._spec.dtype).reshape(self._spec.shape)
+        return decompress_to_array(self._bb[0], data, self._spec, key, order="C")  # v3: C order
 
     def encode(self, chunk: np.ndarray, *, key: str | None = None) -> BytesLike:
         """Encode one chunk of ``spec.shape`` (any layout); never returns memory shared with ``chunk``."""
@@ -301,6 +295,19 @@ class CodecChain:
     def encode_batch(self, chunks: Sequence[np.ndarray], *, keys: Sequence[str]) -> list[BytesLike]:
         """Encode many chunks on the shared pool; results are buffer-protocol objects."""
         return encode_batch_with(self.encode, chunks, keys)
+
+
+def decompress_to_array(
+    compressor: BytesBytesCodec, data: BytesLike, spec: ChunkSpec, key: str | None, *, order: str
+) -> np.ndarray:
+    """A chunk whose bytes are one compressor's output, decoded to new (read-only) memory: the
+    path of compressors that return their own buffer fast (zstd), shared by the v2 and v3 chains."""
+    try:
+        decoded = compressor.decode(data, spec)
+        check_decoded_size(len(decoded), spec.nbytes, compressor.codec_name)
+    except Exception as exc:
+        raise_for_chunk(exc, key, compressor.codec_name, "decoding")
+    return np.frombuffer(decoded, spec.dtype).reshape(spec.shape, order=order)
 
 
 def decode_batch_with(

@@ -20,7 +20,7 @@ from ..errors import CodecError, MetadataError, UnknownCodecError
 from ..metadata.dtypes_v2 import OBJECT_CODEC_IDS
 from .base import BytesLike, ChunkSpec, as_uint8, check_decoded_size, codec_errors, raise_for_chunk
 from .blosc import blosc_decode
-from .chain import check_out, decode_batch_with, encode_batch_with, no_alias
+from .chain import check_out, decode_batch_with, decompress_to_array, encode_batch_with, no_alias
 from .gzip import gzip_decode
 from .limits import decode_limit, decompress_bounded
 from .vlen import check_item_count
@@ -195,14 +195,8 @@ class V2CodecChain:
         return self.decode(data, key=key)
 
     def _decode_fresh(self, data: BytesLike, key: str | None) -> np.ndarray:
-        spec = self._spec
-        try:
-            assert self._fresh_zstd is not None
-            decoded = self._fresh_zstd.decode(data, spec)
-            check_decoded_size(len(decoded), spec.nbytes, "zstd")
-        except Exception as exc:
-            raise_for_chunk(exc, key, "zstd", "decoding")
-        return np.frombuffer(decoded, spec.dtype).reshape(spec.shape, order=spec.order)
+        assert self._fresh_zstd is not None
+        return decompress_to_array(self._fresh_zstd, data, self._spec, key, order=self._spec.order)
 
     def decode(self, data: BytesLike, *, key: str | None = None, out: np.ndarray | None = None) -> np.ndarray:
         """Decode one chunk (see ``decode_batch``); errors name ``key`` and the failing codec."""

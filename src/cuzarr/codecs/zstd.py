@@ -68,11 +68,7 @@ def zstd_decode(data: BytesLike, out: np.ndarray | None = None, *, codec: str = 
     if declared == 0 and (out is None or out.size == 0):
         return b"" if out is None else out  # numcodecs refuses empty frames
     with codec_errors(codec):
-        if out is None:
-            if declared is not None:
-                decoded = _decompress_single_frame(data)
-                if decoded is not None:
-                    return decoded
+        if out is None:  # ``ZstdCodec.decode`` already tried one sized frame: several frames here
             return _DECODER.decode(data)
         if declared is not None and declared > out.size:
             raise CodecError(
