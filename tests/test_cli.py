@@ -143,3 +143,53 @@ def test_clean_user_mistakes_exit_2(tmp_path, capsys, argv, message):
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def _struct_source(path) -> np.ndarray:
+    """A v3 record array spelled ``struct`` (tensorstore's and the spec's spelling) at ``path``."""
+    dtype = np.dtype([("a", "<i4"), ("b", "<f8")])
+    data = np.array([(i, i / 4) for i in range(6)], dtype)
+    with cuzarr.config.set(record_type_name="struct"):
+        cuzarr.create_array(str(path), shape=(6,), chunks=(3,), dtype=dtype)[...] = data
+    return data
+
+
+def _doc(path) -> dict:
+    return json.loads((path / "zarr.json").read_bytes())
+
+
+def test_info_shows_the_stored_record_spelling(tmp_path, capsys):
+    _struct_source(tmp_path / "s.zarr")
+    assert cli.main(["info", str(tmp_path / "s.zarr")]) == 0
+    assert "Data type          : struct(a: int32, b: float64)\n" in capsys.readouterr().out
+    cuzarr.create_array(str(tmp_path / "d.zarr"), shape=(2,), dtype=[("p", [("x", "f4")]), ("t", "M8[s]")])
+    assert cli.main(["info", str(tmp_path / "d.zarr")]) == 0
+    out = capsys.readouterr().out
+    assert "structured(p: structured(x: float32), t: numpy.datetime64(unit=s, scale_factor=1))" in out
+    cuzarr.create_array(str(tmp_path / "f.zarr"), shape=(2,), dtype="f4")
+    assert cli.main(["info", str(tmp_path / "f.zarr")]) == 0
+    assert "Data type          : float32\n" in capsys.readouterr().out
+
+
+def test_convert_and_copy_keep_the_record_spelling(tmp_path, capsys):
+    data = _struct_source(tmp_path / "s.zarr")
+    source = _doc(tmp_path / "s.zarr")
+    assert cli.main(["convert", str(tmp_path / "s.zarr"), str(tmp_path / "c.zarr"), "--chunks", "2"]) == 0
+    assert cli.main(["copy", str(tmp_path / "s.zarr"), str(tmp_path / "k.zarr")]) == 0
+    for name in ("c.zarr", "k.zarr"):
+        doc = _doc(tmp_path / name)
+        assert (doc["data_type"], doc["fill_value"]) == (source["data_type"], source["fill_value"]), name
+        assert doc["codecs"][0] == {"name": "bytes", "configuration": {"endian": "little"}}, name
+        assert cuzarr.open_array(str(tmp_path / name), mode="r")[...].tobytes() == data.tobytes()
+    structured = ["convert", str(tmp_path / "s.zarr"), str(tmp_path / "z.zarr"), "--record-type-name"]
+    assert cli.main([*structured, "structured"]) == 0
+    doc = _doc(tmp_path / "z.zarr")
+    assert doc["data_type"]["name"] == "structured" and isinstance(doc["fill_value"], str)  # base64
+    zarr = pytest.importorskip("zarr")  # zarr-python 3.1 reads only the "structured" spelling
+    assert zarr.open_array(str(tmp_path / "z.zarr"), mode="r")[...].tobytes() == data.tobytes()
+    capsys.readouterr()
+    v2 = ["convert", str(tmp_path / "s.zarr"), str(tmp_path / "v2.zarr"), "--zarr-format", "2"]
+    assert cli.main([*v2, "--record-type-name", "struct"]) == 2
+    assert "--record-type-name needs --zarr-format 3" in capsys.readouterr().err
+    assert cli.main(v2) == 0
+    assert cuzarr.open_array(str(tmp_path / "v2.zarr"), mode="r")[...].tobytes() == data.tobytes()

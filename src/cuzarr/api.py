@@ -62,8 +62,15 @@ def create_array(
     dimension_separator: str | None = None,
     write_empty_chunks: bool | None = None,
     synchronizer: Any = None,
+    record_type_name: str | None = None,
+    record_fill_form: str | None = None,
 ) -> Array:
-    """Create an array (Zarr v3 by default), and any missing parent groups, optionally holding ``data``."""
+    """Create an array (Zarr v3 by default), and any missing parent groups, optionally holding ``data``.
+
+    ``record_type_name`` ('structured' or 'struct') and ``record_fill_form`` ('base64', 'object'
+    or 'bare') spell a v3 record data type and its fill value; None: the configured
+    ``record_type_name`` and its own form. ``from_array`` and ``copy`` pass their source's.
+    """
     resolved = make_store(store, mode="w" if overwrite else "a", storage_options=storage_options)
     return create_array_node(
         resolved,
@@ -91,6 +98,8 @@ def create_array(
         device=device,
         write_empty_chunks=write_empty_chunks,
         synchronizer=synchronizer,
+        record_type_name=record_type_name,
+        record_fill_form=record_fill_form,
     )
 
 

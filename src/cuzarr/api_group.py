@@ -4,17 +4,20 @@ create_hierarchy, open_consolidated, consolidate_metadata (arrays and ``open`` a
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .api import check_mode
 from .core.array import Array
 from .core.group import Group
-from .core.hierarchy import consolidate, is_group
+from .core.hierarchy import consolidate, is_group, join_path, read_group, walk
 from .core.hierarchy_create import write_hierarchy
+from .core.metadata_io import metadata_lock_key
 from .errors import (
     GroupNotFoundError,
 )
 from .storage import make_store
+from .storage.base import Store
 
 
 def open_group(
@@ -147,20 +150,57 @@ def open_consolidated(*args: Any, use_consolidated: bool = True, **kwargs: Any) 
     return open_group(*args, use_consolidated=True, **kwargs)
 
 
-def consolidate_metadata(store: Any, path: str | None = None, zarr_format: int | None = None) -> Group:
+def consolidate_metadata(
+    store: Any, path: str | None = None, zarr_format: int | None = None, *, synchronizer: Any = None
+) -> Group:
     """Write the metadata of every node below the group at ``path`` into that group, so that opening
     the hierarchy and walking all of it costs one metadata read.
 
     v3: into the group's ``zarr.json`` (``consolidated_metadata``); v2: ``.zmetadata``; both as
     zarr-python 3.1.6 writes them. The result is a snapshot: run this again after changing the
     hierarchy, or readers using consolidated metadata will not see the changes.
+
+    With a synchronizer (``synchronizer=``, else that of a ``Group`` passed as ``store``), the
+    metadata locks of the group and of every node below it are held from reading the nodes to
+    writing the document, so no attribute update, resize or append is half in the snapshot or
+    undone by the group's rewrite. Without one nothing is locked: a concurrent change of the
+    group's own attributes may be lost, and of other nodes may be missing from the snapshot.
     """
     if isinstance(store, Group):
+        synchronizer = synchronizer if synchronizer is not None else store.synchronizer
         store, path = store.store, path if path is not None else store.path
     resolved = make_store(store, mode="a")
     path = (path or "").strip("/")
-    metadata, consolidated = consolidate(resolved, path, zarr_format)
-    return Group(resolved, path, metadata, consolidated=consolidated)
+    with _hierarchy_locked(resolved, path, zarr_format, synchronizer):
+        metadata, consolidated = consolidate(resolved, path, zarr_format)
+    return Group(resolved, path, metadata, consolidated=consolidated, synchronizer=synchronizer)
+
+
+@contextmanager
+def _hierarchy_locked(store: Store, path: str, zarr_format: int | None, synchronizer: Any) -> Iterator[None]:
+    """Hold the metadata locks of the group at ``path`` and all nodes below it (one sorted
+    acquisition, so two consolidations cannot deadlock). Nodes found only once locked (created
+    meanwhile) are added and everything is locked again, until the locks cover the whole tree."""
+    if synchronizer is None:
+        yield
+        return
+    keys = _metadata_lock_keys(store, path, zarr_format)
+    while True:
+        with synchronizer.lock(sorted(keys)):
+            found = _metadata_lock_keys(store, path, zarr_format)
+            if found <= keys:
+                yield
+                return
+        keys |= found
+
+
+def _metadata_lock_keys(store: Store, path: str, zarr_format: int | None) -> set[str]:
+    """The metadata lock key of the group at ``path`` and of every node below it."""
+    metadata, _ = read_group(store, path, zarr_format, use_consolidated=False)
+    nodes = walk(store, path, metadata.zarr_format, None)
+    return {metadata_lock_key(path, metadata)} | {
+        metadata_lock_key(join_path(path, relative), node) for relative, node in nodes.items()
+    }
 
 
 def tree(grp: Group, expand: bool | None = None, level: int | None = None) -> Any:

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 
 import cuzarr
+from cuzarr.core.copy import record_spelling
+from cuzarr.metadata.dtypes import RECORD_TYPE_NAMES
 
 
 class UsageError(Exception):
@@ -76,6 +78,19 @@ CODECS = {
     "blosc": lambda level: [cuzarr.codecs.BloscCodec(cname="lz4", clevel=level if level is not None else 5)],
     "none": lambda level: None,
 }
+# the same for Zarr v2, as numcodecs configs (v2 takes no v3 codec objects)
+V2_CODECS = {
+    "zstd": lambda level: {"id": "zstd", "level": level if level is not None else 0},
+    "gzip": lambda level: {"id": "gzip", "level": level if level is not None else 5},
+    "blosc": lambda level: {
+        "id": "blosc",
+        "cname": "lz4",
+        "clevel": level if level is not None else 5,
+        "shuffle": 1,
+        "blocksize": 0,
+    },
+    "none": lambda level: None,
+}
 
 
 def convert_arguments(parser: argparse.ArgumentParser) -> None:
@@ -86,6 +101,12 @@ def convert_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--codec", choices=sorted(CODECS), default="zstd", help="compressor (default zstd)")
     parser.add_argument("--level", type=int, default=None, help="compression level")
     parser.add_argument("--zarr-format", type=int, choices=(2, 3), default=3)
+    parser.add_argument(
+        "--record-type-name",
+        choices=RECORD_TYPE_NAMES,
+        default=None,
+        help="how a v3 record dtype is spelled (default: a v3 Zarr source's, else the configured one)",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing destination")
     parser.add_argument("--progress", action="store_true", help="show a progress bar (tqdm if installed)")
 
@@ -161,10 +182,22 @@ def _open_or_create_dest(args: argparse.Namespace, source: Any) -> cuzarr.Array:
         dtype=source.dtype,
         chunks=args.chunks or "auto",
         shards=args.shards,
-        compressors=CODECS[args.codec](args.level),
+        compressors=(CODECS if args.zarr_format == 3 else V2_CODECS)[args.codec](args.level),
         zarr_format=args.zarr_format,
         overwrite=args.overwrite,
+        **_record_kwargs(args, source),
     )
+
+
+def _record_kwargs(args: argparse.Namespace, source: Any) -> dict[str, Any]:
+    """The record spelling to write: ``--record-type-name``, else a v3 source's, so a converted
+    ``struct`` array stays readable by tensorstore (v2 output has no spelling)."""
+    chosen = {"record_type_name": args.record_type_name} if args.record_type_name else {}
+    if args.zarr_format == 2:
+        if chosen:
+            raise UsageError("--record-type-name needs --zarr-format 3")
+        return {}
+    return {**record_spelling(source, chosen), **chosen}
 
 
 def _storage_regions(dest: cuzarr.Array) -> Iterator[tuple[slice, ...]]:

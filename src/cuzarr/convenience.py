@@ -12,6 +12,7 @@ from .api import open as open_node
 from .api_group import open_group
 from .config import config
 from .core.array import Array
+from .core.copy import record_spelling
 from .core.group import Group
 
 KEEP = "keep"
@@ -80,8 +81,12 @@ def from_array(
     overwrite: bool = False,
     config: Any = None,
     device: str | None = None,
+    record_type_name: str | None = None,
 ) -> Array:
-    """A new array holding a copy of ``data`` (NumPy or cuzarr); ``'keep'`` reuses the source's settings."""
+    """A new array holding a copy of ``data`` (NumPy or cuzarr); ``'keep'`` reuses the source's settings.
+
+    A v3 record array copied to v3 keeps its data type's spelling unless ``record_type_name`` says.
+    """
     source_is_array = isinstance(data, Array)
     if not source_is_array:
         data = data if hasattr(data, "shape") and hasattr(data, "dtype") else np.asarray(data)
@@ -112,6 +117,10 @@ def from_array(
         kwargs["compressors"] = _keep(compressors, AUTO)
         kwargs["serializer"] = _keep(serializer, AUTO)
         kwargs["dimension_names"] = dimension_names
+    chosen = {"record_type_name": record_type_name} if record_type_name is not None else {}
+    if same_format:
+        kwargs.update(record_spelling(data, chosen))
+    kwargs.update(chosen)
     if kwargs.get("filters") == []:
         kwargs["filters"] = None
     target = create_array(

@@ -113,28 +113,34 @@ def test_batch_equals_single_with_any_thread_count(threads):
 
 
 @pytest.mark.parametrize("big", [False, True])
-def test_batch_runs_one_task_per_chunk_on_the_shared_pool_when_worth_it(big):
-    """A batch of at least ``PARALLEL_MIN_BYTES`` decodes on the pool; a few small chunks decode
-    on the caller (waking workers would cost more than they save)."""
+def test_batch_uses_the_shared_pool_only_when_worth_it(big, monkeypatch):
+    """A batch of at least ``PARALLEL_MIN_BYTES`` decodes on the caller plus ``threads - 1`` pool
+    workers; a few small chunks decode on the caller alone (waking workers would cost more)."""
     from cuzarr.parallel import min_parallel_items
 
     chain = CodecChain([BytesCodec(), ZstdCodec()], SPEC)
     count = min_parallel_items(SPEC.nbytes) if big else 6
     chunks = [sample(SPEC.shape, SPEC.dtype, seed=i % 7) for i in range(count)]
-    seen = set()
+    seen = []
     real = chain.decode
 
     def spy(data, *, key=None, out=None):
-        seen.add((key, threading.current_thread().name.startswith("cuzarr")))
+        seen.append(key)
         return real(data, key=key, out=out)
 
     chain.decode = spy  # type: ignore[method-assign]
     keys = [str(i) for i in range(count)]
     encoded = chain.encode_batch(chunks, keys=keys)
     with cuzarr.config.set(threads=2):
-        chain.decode_batch(encoded, keys=keys)
-    assert {k for k, _ in seen} == set(keys)
-    assert {on_pool for _, on_pool in seen} == {big}
+        pool = cuzarr.config.thread_pool()
+        submitted = []
+        real_submit = pool.submit
+        monkeypatch.setattr(pool, "submit", lambda *a, **k: submitted.append(a) or real_submit(*a, **k))
+        decoded = chain.decode_batch(encoded, keys=keys)
+    assert sorted(seen) == sorted(keys)  # every chunk decoded exactly once
+    assert len(submitted) == (1 if big else 0)
+    for got, want in zip(decoded, chunks):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_decode_batch_none_and_empty():
@@ -306,6 +312,24 @@ def test_decode_for_reading_equals_decode_and_names_the_chunk(codecs):
     np.testing.assert_array_equal(got, chunk)
     with pytest.raises(CodecError, match="a/c/1/2"):
         chain.decode_for_reading(encoded[:-9], key="a/c/1/2")
+
+
+def test_decode_batch_writable_false_skips_the_copy_but_not_outs():
+    """Scattered chunks are only read from: ``writable=False`` hands back zstd's own (read-only)
+    buffer, while chunks with an ``out`` are still written into it and the default stays writable."""
+    chain = CodecChain([BytesCodec(), ZstdCodec()], SPEC)
+    chunks = [sample(SPEC.shape, SPEC.dtype) + i for i in range(3)]
+    encoded = [bytes(chain.encode(c)) for c in chunks]
+    out = np.empty(SPEC.shape, SPEC.dtype)
+    keys = ["c/0", "c/1", "c/2"]
+    shared = chain.decode_batch(encoded, keys=keys, outs=[None, out, None], writable=False)
+    assert shared[1] is out
+    assert not shared[0].flags.writeable and not shared[2].flags.writeable
+    for got, want in zip(shared, chunks):
+        np.testing.assert_array_equal(got, want)
+    assert all(a.flags.writeable for a in chain.decode_batch(encoded, keys=keys))
+    with pytest.raises(CodecError, match="c/1"):
+        chain.decode_batch([encoded[0], encoded[1][:-5]], keys=keys[:2], writable=False)
 
 
 def test_zstd_several_frames_and_unknown_sizes_decode_exactly():

@@ -97,3 +97,53 @@ def test_v2_bomb_refused(compressor: str, filters: object) -> None:
     store.set(".zarray", json.dumps(doc).encode())
     store.set("0", _BOMBS[compressor])
     _refuses(cuzarr.open_array(store, mode="r"), "0")
+
+
+# zarr-python's non-spec v3 codecs (``numcodecs.<id>``) share the numcodecs stream formats above
+NUMCODECS_V3_CASES = {
+    **{f"numcodecs.{name}": [{"name": f"numcodecs.{name}", "configuration": {}}] for name in _COMPRESS},
+    "numcodecs.zlib-outer-of-two": [{"name": "zstd"}, {"name": "numcodecs.zlib", "configuration": {}}],
+    "numcodecs.lz4-outer-of-two": [{"name": "gzip"}, {"name": "numcodecs.lz4", "configuration": {}}],
+    "numcodecs.bz2-after-shuffle": [
+        {"name": "numcodecs.shuffle", "configuration": {}},
+        {"name": "numcodecs.bz2", "configuration": {}},
+    ],
+}
+
+
+@pytest.mark.parametrize("case", list(NUMCODECS_V3_CASES))
+@pytest.mark.parametrize("dtype", ["<f8", "str"])
+def test_v3_numcodecs_bomb_refused(case: str, dtype: str) -> None:
+    store = MemoryStore()
+    codecs = NUMCODECS_V3_CASES[case]
+    arr = cuzarr.create_array(
+        store, shape=(16,), chunks=(16,), dtype=str if dtype == "str" else dtype, compressors=codecs
+    )
+    store.set("c/0", _BOMBS[codecs[-1]["name"].removeprefix("numcodecs.")])
+    _refuses(arr, "c/0")
+
+
+@pytest.mark.parametrize(
+    ("codec_id", "config", "match"),
+    [
+        ("zfpy", {"mode": 4, "tolerance": 0.5}, f"header declares {_BOMB} decoded bytes, expected 128"),
+        ("pcodec", {"level": 0}, "stream holds other than the 16 items of the chunk"),
+    ],
+)
+def test_v3_numcodecs_serializer_bomb_refused(codec_id: str, config: dict, match: str) -> None:
+    """zfpy allocates what its header declares, pcodec what its stream holds: neither past the chunk.
+
+    Their allocations are native (invisible to tracemalloc): the message says where it was refused."""
+    if codec_id not in numcodecs.registry.codec_registry:
+        pytest.skip(f"numcodecs' {codec_id} codec is not installed")
+    store = MemoryStore()
+    serializer = {"name": f"numcodecs.{codec_id}", "configuration": config}
+    arr = cuzarr.create_array(
+        store, shape=(16,), chunks=(16,), dtype="<f8", serializer=serializer, compressors=None
+    )
+    bomb = numcodecs.get_codec({"id": codec_id, **config}).encode(np.zeros(_BOMB // 8))
+    assert len(bomb) < _BUDGET
+    store.set("c/0", bomb)
+    with pytest.raises(CodecError, match=match) as info:
+        arr[...]
+    assert info.value.key == "c/0"

@@ -64,10 +64,10 @@ def _check_blocks(data: np.ndarray, workers: int) -> None:
     assert sorted(blocks[:, 0]) == sorted(w * 100 + k for w in range(workers) for k in range(APPENDS))
 
 
-def _new_array(store, fmt: int, shards: bool = False, **kwargs):
+def _new_array(store, fmt: int, shards: bool = False, name: str = "a", **kwargs):
     return cuzarr.create_array(
         store,
-        name="a",
+        name=name,
         shape=(0, 3),
         chunks=(5, 3),
         shards=(10, 3) if shards else None,
@@ -224,3 +224,99 @@ def test_edit_stores_only_on_success_and_checks_json() -> None:
     assert cuzarr.open_array(store, mode="r").attrs.asdict() == {"a": 1}
     with pytest.raises(ReadOnlyError), cuzarr.open_array(store, mode="r").attrs.edit():
         pass
+
+
+# -- consolidation ---------------------------------------------------------------------------------
+
+
+class _HookStore(MemoryStore):
+    """Runs ``hook`` once, in the writing thread, just before the first write touching ``key``."""
+
+    key: str | None = None
+    hook: Callable[[], None] | None = None
+
+    def _set_many(self, items):
+        hook = self.hook
+        if hook is not None and any(k == self.key for k, _ in items):
+            self.hook = None
+            hook()
+        super()._set_many(items)
+
+
+@pytest.mark.parametrize("fmt,document", [(3, "g/zarr.json"), (2, "g/.zattrs")])
+def test_consolidation_keeps_an_attribute_update_made_while_it_runs(fmt: int, document: str) -> None:
+    """Consolidating rewrites the group's own document: without its lock, an attribute update that
+    lands between reading and rewriting it is undone. Made to land there: just before the rewrite."""
+    store, sync = _HookStore(), cuzarr.ThreadSynchronizer()
+    cuzarr.create_group(store, path="g", zarr_format=fmt).create_array("a", shape=(2,), dtype="u1")
+    other, errors = cuzarr.open_group(store, path="g", synchronizer=sync), []
+    writer = threading.Thread(target=lambda: _try(errors, lambda: other.attrs.__setitem__("x", 1)))
+
+    def update_meanwhile() -> None:
+        writer.start()
+        writer.join(timeout=0.5)  # unlocked, it is done at once; locked, it waits for consolidation
+
+    store.key, store.hook = document, update_meanwhile
+    grp = cuzarr.consolidate_metadata(cuzarr.open_group(store, path="g", synchronizer=sync))
+    writer.join(timeout=60)
+    assert not errors, errors[0]
+    assert grp.synchronizer is sync
+    final = cuzarr.open_group(store, path="g", mode="r", use_consolidated=True)
+    assert final.attrs.asdict().get("x") == 1, "consolidation undid a concurrent attribute update"
+    assert list(final.consolidated_metadata.metadata) == ["a"]
+
+
+def _try(errors: list, work: Callable[[], None]) -> None:
+    try:
+        work()
+    except BaseException as exc:  # reported by the test
+        errors.append(exc)
+
+
+@pytest.mark.parametrize(
+    "fmt,keys",
+    [
+        (3, ["x/a/zarr.json", "x/s/b/zarr.json", "x/s/zarr.json", "x/zarr.json"]),
+        (2, ["x/.zgroup", "x/a/.zarray", "x/s/.zgroup", "x/s/b/.zarray"]),
+    ],
+)
+def test_consolidation_locks_every_metadata_document_at_once(fmt: int, keys: list[str]) -> None:
+    """The group's and all nodes' below it, in one sorted acquisition (so consolidations of a group
+    and of its subgroup cannot deadlock); the discovery walk is repeated under the locks."""
+    store, sync = MemoryStore(), _RecordingSync()
+    root = cuzarr.create_group(store, path="x", zarr_format=fmt)
+    root.create_array("a", shape=(2,), dtype="u1")
+    root.create_group("s").create_array("b", shape=(2,), dtype="u1")
+    cuzarr.consolidate_metadata(store, path="x", synchronizer=sync)
+    assert sync.calls == [keys]
+    sync.calls.clear()
+    cuzarr.consolidate_metadata(cuzarr.open_group(store, path="x/s", synchronizer=sync))
+    assert sync.calls == [[k for k in keys if k.startswith("x/s/")]]
+
+
+@pytest.mark.parametrize("fmt", [2, 3])
+def test_consolidations_alongside_metadata_changes_lose_nothing(fmt: int) -> None:
+    """Threads consolidate the root and a subgroup while others count attributes on the subgroup
+    and append to its array: no deadlock, no lost increment, and the consolidated document stays."""
+    store, sync = MemoryStore(), cuzarr.ThreadSynchronizer()
+    cuzarr.create_group(store, zarr_format=fmt).create_group("g")
+    _new_array(store, fmt, name="g/a")
+    groups = [cuzarr.open_group(store, path="g", synchronizer=sync) for _ in range(NTHREADS)]
+    array = cuzarr.open_array(store, path="g/a", mode="r+", synchronizer=sync)
+
+    def work(worker: int) -> None:
+        if worker < 2:
+            for _ in range(INCREMENTS):
+                cuzarr.consolidate_metadata(store, path="g" if worker else "", synchronizer=sync)
+        elif worker < 5:
+            _count_and_tag(groups[worker], worker)
+        else:
+            _append_blocks(array, worker)
+
+    _run_threads(NTHREADS, work)
+    g = cuzarr.open_group(store, path="g", mode="r", use_consolidated=False)
+    assert g.attrs["n"] == 3 * INCREMENTS, "an increment was lost"
+    if fmt == 3:  # attribute updates rewrite zarr.json: they must keep what consolidation put there
+        assert g.metadata.consolidated_metadata is not None
+    consolidated = cuzarr.consolidate_metadata(store, synchronizer=sync).consolidated_metadata.metadata
+    assert consolidated["g/a"].shape == (3 * APPENDS * BLOCK, 3)

@@ -65,14 +65,21 @@ class Backend(ABC):
         holds. A device backend gives its staging slot back; nothing to do for plain bytes."""
 
     def decode_chunks(
-        self, codecs: Any, encoded: Sequence[Any], *, keys: Sequence[str], outs: Sequence[Any] | None = None
+        self,
+        codecs: Any,
+        encoded: Sequence[Any],
+        *,
+        keys: Sequence[str],
+        outs: Sequence[Any] | None = None,
+        writable: bool = True,
     ) -> list[Any]:
         """Decode a batch with a codec chain (``CodecChain``/``V2CodecChain``) into this backend's arrays.
 
         Same contract as ``codecs.decode_batch``: ``None`` in, ``None`` out; ``outs[i]`` filled and
-        returned when given. A GPU backend runs each codec as one device call per batch.
+        returned when given; ``writable=False`` allows read-only results (the caller only copies
+        from them). A GPU backend runs each codec as one device call per batch.
         """
-        return codecs.decode_batch(encoded, keys=keys, outs=outs)
+        return codecs.decode_batch(encoded, keys=keys, outs=outs, writable=writable)
 
     def encode_chunks(self, codecs: Any, chunks: Sequence[Any], *, keys: Sequence[str]) -> list[Any]:
         """Encode a batch of chunk arrays to bytes-like values ready for ``store.set_many``."""

@@ -140,10 +140,16 @@ class DeviceBackend(Backend):
         logger.warning("%s on the CPU for %r: no device implementation of %s", action, codecs, reason)
 
     def decode_chunks(
-        self, codecs: Any, encoded: Sequence[Any], *, keys: Sequence[str], outs: Sequence[Any] | None = None
+        self,
+        codecs: Any,
+        encoded: Sequence[Any],
+        *,
+        keys: Sequence[str],
+        outs: Sequence[Any] | None = None,
+        writable: bool = True,
     ) -> list[Any]:
         """Decode a batch; a staged batch's slot is given back when this returns, and let go
-        (not cached) when it raises."""
+        (not cached) when it raises. Results are always writable (``writable`` is for the host)."""
         staged = encoded if isinstance(encoded, StagedChunks) else None
         if staged is not None and staged.lease is not None:
             self.ops.note_staging("read", staged.lease.number)

@@ -80,6 +80,16 @@ def no_alias(result: BytesLike, chunk: np.ndarray) -> BytesLike:
     return result
 
 
+def _evolve_spec(kind: str, current: ChunkSpec, array_spec: ChunkSpec) -> ChunkSpec:
+    """The spec a codec fills its defaults from. Filters see what they are given (a filter's
+    ``dtype`` default must match its input). The serializer and compressors get the array's data
+    type, as zarr-python fills them (``bytes`` endian, blosc ``typesize``, shuffle
+    ``elementsize``): after a filter that changes the data type, the chunks stay byte-identical."""
+    if kind == "array->array" or current.dtype == array_spec.dtype:
+        return current
+    return ChunkSpec(current.shape, array_spec.dtype, current.fill_value, current.order)
+
+
 class CodecChain:
     """``[array->array*, array->bytes, bytes->bytes*]`` evolved for one chunk ``spec``."""
 
@@ -104,7 +114,7 @@ class CodecChain:
             if kind == "bytes->bytes" and serializer is None:
                 raise MetadataError(f"{where} must come after the array->bytes codec", field="codecs")
             try:
-                evolved = codec.evolve(current)
+                evolved = codec.evolve(_evolve_spec(kind, current, spec))
             except MetadataError as exc:
                 if exc.field is not None or exc.source is not None:
                     raise
@@ -284,13 +294,16 @@ class CodecChain:
         *,
         keys: Sequence[str],
         outs: Sequence[np.ndarray | None] | None = None,
+        writable: bool = True,
     ) -> list[np.ndarray | None]:
         """Decode many chunks on the shared pool, one task per chunk.
 
         ``None`` input -> ``None`` result (missing chunk). With ``outs[i]`` the chunk is written
-        into it (any layout) and ``outs[i]`` is returned; otherwise a new writable array.
+        into it (any layout) and ``outs[i]`` is returned; otherwise a new array, writable unless
+        ``writable=False`` (the caller only copies from it: see ``decode_for_reading``).
         """
-        return decode_batch_with(self.decode, self._spec, encoded, keys, outs)
+        reader = None if writable else self.decode_for_reading
+        return decode_batch_with(self.decode, self._spec, encoded, keys, outs, for_reading=reader)
 
     def encode_batch(self, chunks: Sequence[np.ndarray], *, keys: Sequence[str]) -> list[BytesLike]:
         """Encode many chunks on the shared pool; results are buffer-protocol objects."""
@@ -316,8 +329,11 @@ def decode_batch_with(
     encoded: Sequence[BytesLike | None],
     keys: Sequence[str],
     outs: Sequence[np.ndarray | None] | None,
+    *,
+    for_reading: Any = None,
 ) -> list[np.ndarray | None]:
-    """Shared by the v2 and v3 chains: argument checks, then one pool task per present chunk."""
+    """Shared by the v2 and v3 chains: argument checks, then one pool task per present chunk;
+    chunks without an ``out`` go through ``for_reading`` when given (read-only results)."""
     if len(keys) != len(encoded) or (outs is not None and len(outs) != len(encoded)):
         raise ValueError(f"got {len(encoded)} chunks, {len(keys)} keys and {len(outs or [])} outs")
     targets = list(outs) if outs is not None else [None] * len(encoded)
@@ -326,8 +342,14 @@ def decode_batch_with(
             check_out(out, spec)
     todo = [i for i, data in enumerate(encoded) if data is not None]
     results: list[np.ndarray | None] = [None] * len(encoded)
+
+    def decode_one(i: int) -> np.ndarray:
+        if for_reading is not None and targets[i] is None:
+            return for_reading(encoded[i], key=keys[i])
+        return decode(encoded[i], key=keys[i], out=targets[i])
+
     decoded = run_batch(
-        lambda i: decode(encoded[i], key=keys[i], out=targets[i]),
+        decode_one,
         todo,
         min_parallel=min_parallel_items(spec.nbytes),
     )

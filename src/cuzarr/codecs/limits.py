@@ -147,3 +147,30 @@ def decompress_bounded(codec_id: str, data: BytesLike, limit: int) -> Any:
         raise
     except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError, RuntimeError) as exc:
         raise CodecError(f"decoding failed: {type(exc).__name__}: {exc}", codec=codec_id) from exc
+
+
+def inflate_bounded(fmt: str, data: BytesLike, limit: int, *, codec: str, **lzma_options: Any) -> bytes:
+    """``fmt`` ('zlib', 'gzip', 'bz2' or 'lzma') inflated to at most ``limit`` bytes, errors naming
+    ``codec`` (the v3 ``numcodecs.*`` codecs); ``lzma_options`` are the stream's ``format``/``filters``."""
+    raw = data if isinstance(data, bytes) else bytes(as_uint8(data))
+    try:
+        if fmt in ("zlib", "gzip"):
+            return _zlib_like(raw, limit, codec, 15 if fmt == "zlib" else 31)
+        if fmt == "bz2":
+            return _incremental(bz2.BZ2Decompressor(), raw, limit, codec)
+        if fmt == "lzma":
+            return _incremental(lzma.LZMADecompressor(**lzma_options), raw, limit, codec)
+    except CodecError:
+        raise
+    except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError, RuntimeError) as exc:
+        raise CodecError(f"decoding failed: {type(exc).__name__}: {exc}", codec=codec) from exc
+    raise ValueError(f"unknown stream format {fmt!r}")
+
+
+def check_declared_size(declared: int, limit: int, codec: str, *, exact: bool = False) -> None:
+    """Refuse a header's decoded size before a C library allocates it: more than ``limit``
+    (a bomb), or with ``exact`` anything but ``limit`` (the caller's output buffer)."""
+    if exact and declared != limit:
+        raise CodecError(f"header declares {declared} decoded bytes, expected {limit}", codec=codec)
+    if declared > limit:
+        raise _too_big(codec, limit, "declares")

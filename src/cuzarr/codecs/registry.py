@@ -11,6 +11,8 @@ from .blosc import BloscCodec, BloscShuffle
 from .bytes import BytesCodec
 from .crc32c import Crc32cCodec
 from .gzip import GzipCodec
+from .numcodecs_v3 import ALL_CODECS as NUMCODECS_V3
+from .numcodecs_v3 import BY_ID as NUMCODECS_BY_ID
 from .transpose import TransposeCodec
 from .vlen import VLenBytesCodec, VLenUTF8Codec
 from .zstd import ZstdCodec
@@ -59,9 +61,19 @@ def _from_numcodecs(codec: Any) -> Codec:
             shuffle=shuffle,
             blocksize=codec.blocksize,
         )
+    # like zarr-python 3.1, never switch silently to a codec outside the v3 spec: say how to opt in
+    wrapper = NUMCODECS_BY_ID.get(str(codec_id))
+    hint = ""
+    if wrapper is not None:
+        args = ", ".join(f"{k}={v!r}" for k, v in codec.get_config().items() if k != "id")
+        hint = (
+            f"; to write it as the non-spec v3 codec {wrapper.codec_name!r} (as zarr-python does), "
+            f"pass cuzarr.codecs.numcodecs.{wrapper.__name__}({args})"
+        )
     raise UnknownCodecError(
         f"numcodecs codec {codec_id!r} has no Zarr v3 equivalent in cuzarr (v3 codecs: "
-        f"{', '.join(registered_codecs())}); it can still be used as a Zarr v2 compressor or filter",
+        f"{', '.join(c for c in registered_codecs() if '.' not in c)}); it can still be used as a "
+        f"Zarr v2 compressor or filter{hint}",
         field="codecs",
     )
 
@@ -123,5 +135,6 @@ for _cls in (
     Crc32cCodec,
     VLenUTF8Codec,
     VLenBytesCodec,
+    *NUMCODECS_V3,
 ):
     register_codec(_cls.codec_name, _cls)

@@ -25,6 +25,8 @@ from .registry import codec_from_json, register_codec
 EMPTY = np.uint64(2**64 - 1)
 MAX_OFFSET = 1 << 62  # no store object is this large; larger offsets are forged
 MAX_CHUNKS_PER_SHARD = 1 << 24  # a 256 MiB index; zarr-python and tensorstore shards hold far fewer
+#: Decoded shard indexes a layout remembers, in index bytes (e.g. 4096 indexes of 16x16 inner chunks).
+_TABLE_CACHE_BYTES = 16 << 20
 
 
 def morton_order(chunks_per_shard: tuple[int, ...]) -> np.ndarray:
@@ -61,6 +63,7 @@ class ShardLayout:
         spec = ChunkSpec((*self.chunks_per_shard, 2), np.dtype("uint64"), EMPTY, "C")
         self.index_chain = CodecChain(index_codecs, spec)
         self.index_nbytes = len(self.index_chain.encode(np.full(spec.shape, EMPTY, dtype="uint64")))
+        self._tables: dict[tuple[bytes, int | None], np.ndarray] = {}  # see decode_index
 
     @cached_property
     def write_order(self) -> np.ndarray:
@@ -89,48 +92,65 @@ class ShardLayout:
     def decode_index(
         self, index_bytes: BytesLike, key: str, *, shard_nbytes: int | None = None
     ) -> np.ndarray:
-        """Decode and check an index: entries inside the shard, not overlapping, empty ones all-ones."""
+        """Decode and check an index: entries inside the shard, not overlapping, empty ones all-ones.
+
+        The read-only table is remembered by the index's bytes (and the shard size it was checked
+        against), so reading the same shard again, the common case for windows and loaders, skips
+        the decode and the checks; the bytes are compared, so a rewritten shard is never confused
+        with the old one."""
         if len(index_bytes) != self.index_nbytes:
             raise CodecError(
                 f"shard index is {len(index_bytes)} bytes, expected {self.index_nbytes} (shard too short)",
                 key=key,
                 codec="sharding_indexed",
             )
+        cache_key = (bytes(index_bytes), shard_nbytes)
+        table = self._tables.get(cache_key)
+        if table is not None:
+            return table
         try:
             table = self.index_chain.decode(index_bytes, key=f"{key} (shard index)")
         except CodecError as exc:
             raise CodecError(f"invalid shard index: {exc}", key=key, codec="sharding_indexed") from exc
-        table = np.asarray(table, dtype=np.uint64).reshape(self.n_chunks, 2)
+        table = np.array(table, dtype=np.uint64).reshape(self.n_chunks, 2)
         self._validate(table, key, shard_nbytes)
+        table.flags.writeable = False
+        if len(self._tables) * self.index_nbytes >= _TABLE_CACHE_BYTES:
+            self._tables.clear()
+        self._tables[cache_key] = table
         return table
 
     def _validate(self, table: np.ndarray, key: str, shard_nbytes: int | None) -> None:
+        """Few whole-table NumPy operations on the good path (this runs once per shard read);
+        only a failing check looks for the first bad entry to name it."""
         offsets, lengths = table[:, 0], table[:, 1]
         empty = offsets == EMPTY
-        if np.any(empty != (lengths == EMPTY)):
+        if (empty != (lengths == EMPTY)).any():
             bad = int(np.flatnonzero(empty != (lengths == EMPTY))[0])
             raise self._entry_error(key, bad, "has only one of offset/length marked empty")
-        present = np.flatnonzero(~empty)
-        if present.size == 0:
+        present = np.flatnonzero(~empty) if empty.any() else None
+        starts = offsets if present is None else offsets[present]
+        sizes = lengths if present is None else lengths[present]
+        if starts.size == 0:
             return
-        starts, ends = offsets[present], offsets[present] + lengths[present]
-        too_far = (offsets[present] >= MAX_OFFSET) | (lengths[present] > self.max_chunk_nbytes)
-        if np.any(too_far):
-            i = int(present[np.flatnonzero(too_far)[0]])
+
+        def entry(i: int) -> int:  # position in the table of the i-th present entry
+            return i if present is None else int(present[i])
+
+        if starts.max() >= MAX_OFFSET or sizes.max() > self.max_chunk_nbytes:
+            i = entry(int(np.flatnonzero((starts >= MAX_OFFSET) | (sizes > self.max_chunk_nbytes))[0]))
             raise self._entry_error(
                 key,
                 i,
                 f"claims bytes [{int(table[i, 0])}, +{int(table[i, 1])}), more than any inner chunk "
                 f"of this array can take ({self.max_chunk_nbytes} bytes)",
             )
-        if np.any(ends < starts):
-            raise self._entry_error(key, int(present[np.flatnonzero(ends < starts)[0]]), "overflows")
+        ends = starts + sizes  # both below 2**62: no overflow
         if shard_nbytes is not None:
             low = self.index_nbytes if self.index_location == "start" else 0
             high = shard_nbytes - (self.index_nbytes if self.index_location == "end" else 0)
-            outside = (starts < low) | (ends > high)
-            if np.any(outside):
-                i = int(present[np.flatnonzero(outside)[0]])
+            if starts.min() < low or ends.max() > high:
+                i = entry(int(np.flatnonzero((starts < low) | (ends > high))[0]))
                 raise self._entry_error(
                     key,
                     i,
@@ -138,10 +158,11 @@ class ShardLayout:
                     f"outside the shard's chunk data [{low}, {high})",
                 )
         order = np.argsort(starts, kind="stable")
-        overlap = np.flatnonzero(starts[order][1:] < ends[order][:-1])
-        if overlap.size:
-            i = int(present[order[overlap[0] + 1]])
-            raise self._entry_error(key, i, "overlaps another inner chunk")
+        overlap = starts[order[1:]] < ends[order[:-1]]
+        if overlap.any():
+            raise self._entry_error(
+                key, entry(int(order[np.flatnonzero(overlap)[0] + 1])), "overlaps another inner chunk"
+            )
 
     def _entry_error(self, key: str, position: int, problem: str) -> CodecError:
         coords = tuple(int(c) for c in np.unravel_index(position, self.chunks_per_shard))

@@ -266,9 +266,11 @@ class V2CodecChain:
         *,
         keys: Sequence[str],
         outs: Sequence[np.ndarray | None] | None = None,
+        writable: bool = True,
     ) -> list[np.ndarray | None]:
         """Same contract as ``CodecChain.decode_batch``; results have ``spec.dtype`` and ``order`` layout."""
-        return decode_batch_with(self.decode, self._spec, encoded, keys, outs)
+        reader = None if writable else self.decode_for_reading
+        return decode_batch_with(self.decode, self._spec, encoded, keys, outs, for_reading=reader)
 
     def encode_batch(self, chunks: Sequence[np.ndarray], *, keys: Sequence[str]) -> list[BytesLike]:
         return encode_batch_with(self.encode, chunks, keys)

@@ -148,9 +148,10 @@ def copy(
     (default: the source's basename).
 
     Arrays keep shape, dtype, chunks, fill value, order and, between equal formats, their codecs
-    (``create_kws`` override any of them); data is copied in slabs of whole chunks so memory stays
-    bounded. ``if_exists``: 'raise' (CopyError), 'replace', 'skip', or 'skip_initialized' (skip
-    only an existing array whose chunks are all written).
+    and (v3) their record data type's spelling (``create_kws`` override any of them, e.g.
+    ``record_type_name='structured'`` for zarr-python 3.1); data is copied in slabs of whole
+    chunks so memory stays bounded. ``if_exists``: 'raise' (CopyError), 'replace', 'skip', or
+    'skip_initialized' (skip only an existing array whose chunks are all written).
     """
     _check_if_exists(if_exists)
     dest_group = _as_group(dest, dry_run)
@@ -301,6 +302,7 @@ def _array_kwargs(source: Array, dest: Group, create_kws: dict[str, Any]) -> dic
     if source.zarr_format == dest.zarr_format == 3:
         kwargs["dimension_names"] = source.dimension_names
         kwargs["chunk_key_encoding"] = metadata.chunk_key_encoding.to_json()
+        kwargs.update(record_spelling(source, create_kws))
         if keep_codecs:
             kwargs["codecs"] = list(metadata.codecs)  # type: ignore[union-attr]
             kwargs["chunks"] = tuple(metadata.chunk_shape)
@@ -310,6 +312,19 @@ def _array_kwargs(source: Array, dest: Group, create_kws: dict[str, Any]) -> dic
         kwargs["dimension_separator"] = metadata.dimension_separator  # type: ignore[union-attr]
     kwargs.update(create_kws)
     return kwargs
+
+
+def record_spelling(source: Any, overrides: dict[str, Any]) -> dict[str, Any]:
+    """A v3 record array's type name and fill value form, so a v3 copy stays readable by the peer
+    that wrote it; nothing for other arrays or when ``overrides`` spell it. A changed ``dtype`` or
+    ``record_type_name`` drops the fill form (it may not fit: 'bare' needs one field)."""
+    metadata = getattr(source, "metadata", None)
+    if getattr(metadata, "zarr_format", None) != 3 or metadata.dtype.fields is None:
+        return {}
+    spelling = {"record_type_name": metadata.record_type_name, "record_fill_form": metadata.record_fill_form}
+    if overrides.keys() & {"dtype", "record_type_name"}:
+        del spelling["record_fill_form"]
+    return {k: v for k, v in spelling.items() if k not in overrides}
 
 
 def _copy_data(source: Array, target: Array) -> None:
@@ -355,4 +370,4 @@ def _as_list(patterns: str | Sequence[str] | None) -> list[str]:
     return [patterns] if isinstance(patterns, str) else list(patterns)
 
 
-__all__ = ["CopyError", "copy", "copy_all", "copy_store"]
+__all__ = ["CopyError", "copy", "copy_all", "copy_store", "record_spelling"]

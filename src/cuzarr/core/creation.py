@@ -14,7 +14,7 @@ from ..config import config as global_config
 from ..errors import MetadataError
 from ..metadata import ArrayMetadataV2, ArrayMetadataV3, ChunkKeyEncoding, RegularChunkGrid
 from ..metadata.auto_chunks import guess_chunks
-from ..metadata.dtypes import normalize_dtype, v3_canonical
+from ..metadata.dtypes import RECORD_TYPE_NAMES, normalize_dtype, v3_canonical
 from ..metadata.fill_value import cast_fill_value, default_fill_value
 
 AUTO = "auto"
@@ -160,8 +160,14 @@ def build_metadata(
     dimension_separator: str | None = None,
     dimension_names: Any = None,
     shards: Any = None,
+    record_type_name: str | None = None,
+    record_fill_form: str | None = None,
 ) -> ArrayMetadataV3 | ArrayMetadataV2:
-    """Validated metadata for a new array from ``create_array``-style arguments."""
+    """Validated metadata for a new array from ``create_array``-style arguments.
+
+    ``record_type_name``/``record_fill_form`` spell a v3 record data type and its fill value
+    (None: the configured ``record_type_name`` and its own form); copies pass their source's.
+    """
     shape = normalize_shape(shape)
     dtype = normalize_dtype(dtype if dtype is not None else "float64")
     shard_shape, index_location = normalize_shards(shards, shape)
@@ -189,7 +195,7 @@ def build_metadata(
         if shard_shape is not None:
             sharding = ShardingCodec(chunk_shape, codecs_json, index_location=index_location)
             codecs_json = tuple(CodecChain([sharding], ChunkSpec(shard_shape, data_type, fill)).to_json())
-        record_type_name = global_config.get("record_type_name")
+        record_type_name = _record_type_name(record_type_name)
         if record_type_name == "struct" and data_type.newbyteorder(">") != data_type:
             codecs_json = _with_endian(codecs_json)
         return ArrayMetadataV3(
@@ -202,6 +208,7 @@ def build_metadata(
             attributes=attributes,
             dimension_names=tuple(dimension_names) if dimension_names is not None else None,
             record_type_name=record_type_name,
+            record_fill_form=record_fill_form,
         )
     if zarr_format == 2:
         if shard_shape is not None:
@@ -210,6 +217,8 @@ def build_metadata(
             raise ValueError("codecs= and serializer= apply to Zarr v3 arrays only")
         if dimension_names is not None:
             raise ValueError("dimension_names apply to Zarr v3 arrays only")
+        if record_type_name is not None or record_fill_form is not None:
+            raise ValueError("record_type_name and record_fill_form apply to Zarr v3 arrays only")
         encoding = _key_encoding(chunk_key_encoding, dimension_separator, default="v2")
         if fill_value is DEFAULT_FILL:
             fill = default_fill_value(dtype)
@@ -229,6 +238,14 @@ def build_metadata(
             attributes=attributes,
         )
     raise ValueError(f"zarr_format must be 2 or 3, got {zarr_format!r}")
+
+
+def _record_type_name(value: str | None) -> str:
+    """The spelling asked for, else the configured one (checked here: a bad one fails early)."""
+    name = global_config.get("record_type_name") if value is None else value
+    if name not in RECORD_TYPE_NAMES:
+        raise ValueError(f"record_type_name must be one of {RECORD_TYPE_NAMES}, got {name!r}")
+    return name
 
 
 def _with_endian(codecs: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:

@@ -33,7 +33,12 @@ class ChunkCodecs(Protocol):
     def decode_for_reading(self, data: Any, *, key: str | None = None) -> Any: ...
 
     def decode_batch(
-        self, encoded: Sequence[Any], *, keys: Sequence[str], outs: Sequence[Any] | None = None
+        self,
+        encoded: Sequence[Any],
+        *,
+        keys: Sequence[str],
+        outs: Sequence[Any] | None = None,
+        writable: bool = True,
     ) -> list[Any]: ...
 
     def encode_batch(self, chunks: Sequence[Any], *, keys: Sequence[str]) -> list[Any]: ...
@@ -106,7 +111,8 @@ def _decode_and_place(io: ChunkIO, batch: list[ChunkProjection], encoded: Any, o
     """One batch: decode whole chunks straight into ``out``, the others to temporaries, then scatter."""
     keys = [io.chunk_key(p.coords) for p in batch]
     outs = [out[p.out_selection + (Ellipsis,)] if p.is_whole_chunk else None for p in batch]
-    decoded = io.backend.decode_chunks(io.codecs, encoded, keys=keys, outs=outs)
+    # chunks not decoded into ``out`` are only copied from: they may be read-only (no extra copy)
+    decoded = io.backend.decode_chunks(io.codecs, encoded, keys=keys, outs=outs, writable=False)
     scatter_chunks, scatter_chunk_sel, scatter_out_sel = [], [], []
     for projection, chunk, target in zip(batch, decoded, outs):
         if chunk is None:

@@ -20,6 +20,7 @@ __all__ = [
     "check_encoding",
     "check_new_sizes",
     "check_new_variables",
+    "check_write_empty",
     "choose_mode",
     "resolve_region",
     "transpose_to_existing",
@@ -50,6 +51,15 @@ def check_encoding(encoding: Mapping[str, Any], existing: Iterable[str], mode: s
         for name in existing:
             if name in encoding:
                 raise ValueError(f"variable {name!r} already exists, but encoding was provided")
+
+
+def check_write_empty(in_encoding: bool | None, argument: bool | None) -> None:
+    """``write_empty_chunks`` given both as an argument and in a new variable's encoding must agree."""
+    if argument is not None and in_encoding is not None and bool(in_encoding) != bool(argument):
+        raise ValueError(
+            'Differing "write_empty_chunks" values in encoding and parameters. '
+            f'Got encoding["write_empty_chunks"] = {in_encoding!r} and write_empty_chunks = {argument!r}'
+        )
 
 
 def check_new_variables(names: Iterable[str], existing: Iterable[str], mode: str) -> None:

@@ -5,14 +5,16 @@ the ``coordinates`` attribute), so the result opens equal with ``xr.open_zarr`` 
 with ``engine="cuzarr"``. The modes are xarray's: 'w'/'w-' create, 'a' adds or overwrites variables
 ('a-' with ``append_dim`` rewrites only what grows), 'r+' rewrites existing variables only, and
 ``append_dim``/``region`` write into part of a stored array. A variable already stored is encoded
-with its stored encoding (time units, scale factors), exactly as xarray does.
+with its stored encoding (time units, scale factors), exactly as xarray does. ``compute=False``
+writes the metadata and in-memory data now and returns a dask ``Delayed`` for the dask-backed data.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Hashable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,11 +29,15 @@ from .xarray_modes import (
     check_encoding,
     check_new_sizes,
     check_new_variables,
+    check_write_empty,
     choose_mode,
     resolve_region,
     transpose_to_existing,
 )
-from .xarray_region import write_variable
+from .xarray_region import check_chunks, write_variable
+
+if TYPE_CHECKING:
+    from dask.delayed import Delayed
 
 __all__ = ["to_zarr"]
 
@@ -78,11 +84,17 @@ def _fill_value(var: Variable, attrs: dict[str, Any], zarr_format: int) -> Any:
     return fill
 
 
-def _create_array(group: cuzarr.Group, name: str, var: Variable, options: Mapping[str, Any]) -> cuzarr.Array:
+def _create_array(
+    group: cuzarr.Group, name: str, var: Variable, options: Mapping[str, Any], write_empty: bool | None
+) -> cuzarr.Array:
     """A new array for ``var`` with its attributes, dimension names, fill value and layout."""
     var_attrs = {str(k): _attribute(v) for k, v in var.attrs.items()}
     fill = _fill_value(var, var_attrs, group.zarr_format)
     kwargs: dict[str, Any] = {k: options[k] for k in _CODEC_KEYS if k in options}
+    if write_empty is None:
+        write_empty = var.encoding.get("write_empty_chunks")
+    if write_empty is not None:
+        kwargs["config"] = {"write_empty_chunks": bool(write_empty)}
     chunks = _chunks(var)
     if chunks is not None:
         kwargs["chunks"] = chunks
@@ -173,24 +185,75 @@ def _encode(
     return encoded, {str(k): _attribute(v) for k, v in attrs.items()}
 
 
+@dataclass(frozen=True)
+class _DataWrite:
+    """How array data is written, the same for every variable and node of one ``to_zarr`` call."""
+
+    align: bool  # rechunk dask data onto the stored chunks (shards)
+    safe: bool  # refuse dask chunks that would share a stored chunk (xarray's safe_chunks)
+    write_empty: bool | None  # store chunks equal to the fill value; None: encoding, else default
+
+
+def _placement(
+    group: cuzarr.Group,
+    name: str,
+    var: Variable,
+    existing: set[str],
+    region: Mapping[Hashable, slice] | None,
+    append_dim: Hashable | None,
+) -> tuple[tuple[int, ...], tuple[slice, ...], tuple[int, ...] | None]:
+    """Where ``var`` lands, worked out before anything is written: the array's shape after this
+    write, the integer region written, and the stored chunk (shard) shape, None when Zarr picks it."""
+    if name in existing:
+        array = group.get_array(name)
+        shape, unit = list(array.shape), array.shards or array.chunks
+    else:
+        shards = var.encoding.get("shards")
+        shape, unit = list(var.shape), tuple(shards) if shards is not None else _chunks(var)
+    selection = []
+    for axis, dim in enumerate(var.dims):
+        if dim == append_dim and name in existing:
+            start = shape[axis]
+            shape[axis] += var.shape[axis]
+            selection.append(slice(start, shape[axis]))
+        else:
+            start, stop, _ = (region or {}).get(dim, slice(None)).indices(shape[axis])
+            selection.append(slice(start, stop))
+    return tuple(shape), tuple(selection), unit
+
+
+def _check_data_write(
+    encoded: Mapping[str, Variable],
+    places: Mapping[str, tuple[tuple[int, ...], tuple[slice, ...], tuple[int, ...] | None]],
+    existing: set[str],
+    mode: str,
+    how: _DataWrite,
+) -> None:
+    """The ``write_empty_chunks`` and ``safe_chunks`` checks, before the first byte is written."""
+    for name, var in encoded.items():
+        if name not in existing:
+            check_write_empty(var.encoding.get("write_empty_chunks"), how.write_empty)
+        shape, selection, unit = places[name]
+        if how.safe and unit is not None and var.chunks is not None:
+            check_chunks(name, var.dims, var.chunks, selection, shape, unit, partial_edges=mode != "r+")
+
+
 def _target_array(
     group: cuzarr.Group,
     name: str,
     var: Variable,
     existing: set[str],
     options: Mapping[str, Any],
-    append_dim: Any,
-) -> tuple[cuzarr.Array, int | None]:
-    """The array to write ``var`` into, created or grown along ``append_dim`` (the old length returned)."""
+    shape: tuple[int, ...],
+    write_empty: bool | None,
+) -> cuzarr.Array:
+    """The array to write ``var`` into: a new one, or the stored one grown to ``shape``."""
     if name not in existing:
-        return _create_array(group, name, var, options), None
+        return _create_array(group, name, var, options, write_empty)
     array = group.get_array(name)
-    if append_dim is None or append_dim not in var.dims:
-        return array, None
-    axis = var.dims.index(append_dim)
-    old = array.shape[axis]
-    array.resize(tuple(n + var.shape[axis] if a == axis else n for a, n in enumerate(array.shape)))
-    return array, old
+    if array.shape != shape:
+        array.resize(shape)
+    return array if write_empty is None else array.with_config({"write_empty_chunks": write_empty})
 
 
 def _write_dataset(
@@ -201,10 +264,12 @@ def _write_dataset(
     encoding: Mapping[str, Mapping[str, Any]] | None,
     append_dim: Hashable | None,
     region: Any,
-) -> None:
+    how: _DataWrite,
+) -> list[Any]:
     """Write ``ds`` into the open ``group`` following ``mode``; metadata is consolidated by the caller.
 
-    Everything is checked before the first byte is written, so a refused write leaves the store as it was.
+    Everything is checked before the first byte is written, so a refused write leaves the store as
+    it was. Metadata and in-memory data are written now; the dask writes are returned pending.
     """
     options = {str(k): dict(v) for k, v in (encoding or {}).items()}
     existing = set() if mode == "w" else set(group.array_keys())
@@ -213,14 +278,20 @@ def _write_dataset(
     encoded, attrs = _encode(
         reader, ds, mode=mode, existing=existing, encoding=options, append_dim=append_dim, region=region
     )
+    places = {
+        name: _placement(group, name, var, existing, region, append_dim) for name, var in encoded.items()
+    }
+    _check_data_write(encoded, places, existing, mode, how)
     if mode != "r+":
         group.attrs.put(attrs)
+    pending = []
     for name, var in encoded.items():
-        selection = {dim: (region or {}).get(dim, slice(None)) for dim in var.dims}
-        array, old = _target_array(group, name, var, existing, options.get(name, {}), append_dim)
-        if old is not None:
-            selection[append_dim] = slice(old, None)
-        write_variable(array, var, tuple(selection[dim] for dim in var.dims))
+        shape, selection, _ = places[name]
+        array = _target_array(group, name, var, existing, options.get(name, {}), shape, how.write_empty)
+        write = write_variable(array, var, selection, align=how.align)
+        if write is not None:
+            pending.append(write)
+    return pending
 
 
 def _is_tree(data: Any) -> bool:
@@ -270,16 +341,41 @@ def _write_tree(
     encoding: Mapping[str, Any] | None,
     region: Any,
     write_inherited_coords: bool,
-) -> None:
-    """Each node of ``tree`` as a group below ``root`` (the root node in ``root`` itself)."""
+    how: _DataWrite,
+) -> list[Any]:
+    """Each node of ``tree`` as a group below ``root`` (the root node in ``root`` itself); the
+    dask writes of every node are returned pending."""
     encoding = dict(encoding or {})
+    pending = []
     for relative, node in tree.subtree_with_keys:
         at_root = node is tree
         ds = node.to_dataset(inherit=write_inherited_coords or at_root)
         target = root if at_root else root.require_group(relative)
-        _write_dataset(
-            target, ds, mode=mode, encoding=encoding.get(node.path), append_dim=None, region=region
+        pending += _write_dataset(
+            target, ds, mode=mode, encoding=encoding.get(node.path), append_dim=None, region=region, how=how
         )
+    return pending
+
+
+def _finish(writes: list[Any]) -> None:
+    """The last task of a ``compute=False`` write: it runs once every pending write is done."""
+    del writes
+
+
+def _delayed(pending: list[Any]) -> Delayed:
+    """One ``dask.delayed`` object whose ``compute()`` runs the pending writes (and returns None,
+    as xarray's does)."""
+    import dask
+
+    return dask.delayed(_finish, pure=False)(pending)
+
+
+def _run(pending: list[Any]) -> None:
+    """Run the pending dask writes as one graph, so that shared inputs are computed once."""
+    if pending:
+        import dask
+
+        dask.compute(*pending)
 
 
 def to_zarr(
@@ -291,12 +387,17 @@ def to_zarr(
     zarr_format: int | None = None,
     consolidated: bool | None = None,
     encoding: Mapping[str, Mapping[str, Any]] | None = None,
+    compute: bool = True,
     append_dim: Hashable | None = None,
     region: Mapping[Hashable, slice | str] | str | None = None,
+    safe_chunks: bool = True,
+    align_chunks: bool | None = None,
+    write_empty_chunks: bool | None = None,
     storage_options: dict[str, Any] | None = None,
     write_inherited_coords: bool = False,
-) -> cuzarr.Group:
-    """Write ``data`` (one group per Dataset, a group per node of a DataTree); returns the group.
+) -> cuzarr.Group | Delayed:
+    """Write ``data`` (one group per Dataset, a group per node of a DataTree); returns the group,
+    or with ``compute=False`` a ``dask.delayed`` object that writes the dask-backed data.
 
     ``mode``: ``'w-'`` (default) fails when something exists at the group path, ``'w'`` replaces
     it, ``'a'`` adds or overwrites variables (the default with ``append_dim``), ``'a-'`` with
@@ -305,9 +406,29 @@ def to_zarr(
     ``region`` is ``{dim: slice}`` (or ``"auto"``, per dimension or for all) locating ``data`` in
     the stored arrays. ``encoding``: per-variable CF encodings (``dtype``, ``scale_factor``,
     ``_FillValue``, ``units``) and Zarr layout (``chunks``, ``shards``, ``compressors``,
-    ``filters``, ``serializer``); for a DataTree, keyed by node path first. Consolidated metadata
-    is written at the store root unless ``consolidated=False`` (never in mode 'r+', which changes
-    no metadata), as xarray does.
+    ``filters``, ``serializer``, ``write_empty_chunks``); for a DataTree, keyed by node path first.
+    Consolidated metadata is written at the store root unless ``consolidated=False`` (never in
+    mode 'r+', which changes no metadata), as xarray does.
+
+    ``compute=False``, as in xarray: groups, arrays, attributes, resizes, consolidated metadata
+    and every variable not backed by dask (index coordinates among them) are written now; the
+    returned ``Delayed``'s ``compute()`` writes the dask-backed variables, in parallel, and
+    returns None. ``write_empty_chunks``: whether chunks equal to the fill value are stored
+    (True) or skipped and deleted (False); None keeps the variable's ``encoding`` or cuzarr's
+    default (False). It applies to existing arrays too; a new variable whose encoding says
+    otherwise is a ValueError, as in xarray.
+
+    Dask chunks and stored chunks (shards when sharded): by default (``align_chunks=None``)
+    cuzarr rechunks dask data so that no two tasks write the same stored chunk, which keeps
+    parallel writes correct wherever a region or append starts; xarray instead refuses such data.
+    ``align_chunks=True`` does the same, as in xarray. ``align_chunks=False`` writes the dask
+    chunks as they are: with ``safe_chunks=True`` (xarray's default) a dask chunk boundary inside
+    a stored chunk is a ValueError naming the variable and dimension, and in mode 'r+' so is a
+    region that starts or ends inside a stored chunk (another process could be writing the
+    neighbouring region), all before anything is written; with ``safe_chunks=False`` the tasks
+    that share a stored chunk write one at a time (xarray would let them race). No combination
+    loses data written by this call; concurrent writers of overlapping chunks in other calls or
+    processes are the caller's to coordinate.
     """
     mode = choose_mode(mode, append_dim, region)
     is_tree = _is_tree(data)
@@ -315,19 +436,35 @@ def to_zarr(
         raise NotImplementedError(
             "specifying ``append_dim`` with ``DataTree.to_zarr`` has not been implemented"
         )
+    if not compute:
+        import dask  # noqa: F401 - compute=False needs dask: fail before writing anything
     _check_encoding_names(data, encoding)
+    align = align_chunks is not False
+    how = _DataWrite(align=align, safe=bool(safe_chunks) and not align, write_empty=write_empty_chunks)
     root = _open_target(store, mode, group, zarr_format, consolidated, storage_options)
     if is_tree:
-        _write_tree(
+        pending = _write_tree(
             data,  # type: ignore[arg-type]
             root,
             mode=mode,
             encoding=encoding,
             region=region,
             write_inherited_coords=write_inherited_coords,
+            how=how,
         )
     else:
-        _write_dataset(root, data, mode=mode, encoding=encoding, append_dim=append_dim, region=region)  # type: ignore[arg-type]
+        pending = _write_dataset(
+            root,
+            data,  # type: ignore[arg-type]
+            mode=mode,
+            encoding=encoding,
+            append_dim=append_dim,
+            region=region,
+            how=how,
+        )
     if mode != "r+" and consolidated is not False:
         cuzarr.consolidate_metadata(root.store, path="")
+    if not compute:
+        return _delayed(pending)
+    _run(pending)
     return root

@@ -42,6 +42,7 @@ _ARRAY_KEYS = frozenset(
 _GROUP_KEYS = frozenset({"zarr_format", "node_type", "attributes", "consolidated_metadata"})
 # zarr-python writes these codecs with an explicit empty configuration; all others omit it when empty.
 _EMPTY_CONFIG_WRITTEN = frozenset({"vlen-utf8", "vlen-bytes"})
+NUMCODECS_PREFIX = "numcodecs."  # zarr-python's non-spec codecs (``zarr.codecs.numcodecs``)
 
 
 def _check_zarr_format(doc: dict, *, source: str | None) -> None:
@@ -92,7 +93,11 @@ def _normalize_codecs(value: Any, *, source: str | None) -> tuple[dict, ...]:
 
 
 def _codec_to_json(codec: dict) -> dict:
-    if codec["configuration"] or codec["name"] in _EMPTY_CONFIG_WRITTEN:
+    if (
+        codec["configuration"]
+        or codec["name"] in _EMPTY_CONFIG_WRITTEN
+        or codec["name"].startswith(NUMCODECS_PREFIX)  # zarr-python refuses these without one
+    ):
         return {"name": codec["name"], "configuration": codec["configuration"]}
     return {"name": codec["name"]}
 
