@@ -193,3 +193,81 @@ def test_convert_and_copy_keep_the_record_spelling(tmp_path, capsys):
     assert "--record-type-name needs --zarr-format 3" in capsys.readouterr().err
     assert cli.main(v2) == 0
     assert cuzarr.open_array(str(tmp_path / "v2.zarr"), mode="r")[...].tobytes() == data.tobytes()
+
+
+_RECORD = np.dtype([("a", "<i4"), ("b", "<f8")])
+
+# (dtype, fill value): a numeric one, NaN, and a record (a fill value per field)
+_FILLS = [("i4", -1), ("f8", np.nan), (_RECORD, np.array((7, 2.5), _RECORD)[()])]
+
+
+def _sparse_source(path, zarr_format: int, dtype, fill) -> cuzarr.Array:
+    """An 8x6 array in 4x3 chunks with only its first chunk written (the rest reads as ``fill``)."""
+    source = cuzarr.create_array(
+        str(path), shape=(8, 6), chunks=(4, 3), dtype=dtype, fill_value=fill, zarr_format=zarr_format
+    )
+    source[:4, :3] = np.ones((4, 3), dtype=source.dtype)
+    return source
+
+
+def _fill_bytes(array: cuzarr.Array) -> bytes:
+    """The fill value bit for bit (so NaN equals NaN and a record compares field by field)."""
+    return np.asarray(array.fill_value, dtype=array.dtype).tobytes()
+
+
+@pytest.mark.parametrize(("dtype", "fill"), _FILLS, ids=["int", "nan", "record"])
+@pytest.mark.parametrize("dest_format", [2, 3])
+@pytest.mark.parametrize("source_format", [2, 3])
+@pytest.mark.parametrize("chunks", ["4,3", "2,6"], ids=["same-chunks", "rechunked"])
+def test_convert_keeps_a_zarr_sources_fill_value(
+    tmp_path, capsys, source_format, dest_format, dtype, fill, chunks
+):
+    source = _sparse_source(tmp_path / "s.zarr", source_format, dtype, fill)
+    dest = str(tmp_path / "d.zarr")
+    argv = ["convert", str(tmp_path / "s.zarr"), dest, "--chunks", chunks, "--zarr-format", str(dest_format)]
+    assert cli.main(argv) == 0
+    converted = cuzarr.open_array(dest, mode="r")
+    assert _fill_bytes(converted) == _fill_bytes(source)
+    assert converted[...].tobytes() == source[...].tobytes()
+    # the chunks the source never wrote stay unwritten (and read as the fill value): only the
+    # destination chunks overlapping the written corner are stored
+    assert converted.nchunks_initialized == (1 if chunks == "4,3" else 2)
+    assert converted[6:, 4:].tobytes() == np.full((2, 2), source.fill_value, source.dtype).tobytes()
+
+
+def test_convert_v2_source_without_fill_value(tmp_path, capsys):
+    source = cuzarr.create_array(
+        str(tmp_path / "s.zarr"), shape=(4,), chunks=(2,), dtype="f8", fill_value=None, zarr_format=2
+    )
+    source[:2] = [1.0, 2.0]
+    for fmt in ("2", "3"):
+        dest = str(tmp_path / f"v{fmt}.zarr")
+        assert cli.main(["convert", str(tmp_path / "s.zarr"), dest, "--zarr-format", fmt]) == 0
+        converted = cuzarr.open_array(dest, mode="r")
+        np.testing.assert_array_equal(converted[...], source[...])
+        assert converted.fill_value == (None if fmt == "2" else 0.0)  # v3 always has one: the default
+
+
+def test_convert_refuses_to_resume_into_another_fill_value(tmp_path, capsys):
+    _sparse_source(tmp_path / "s.zarr", 3, "i4", -1)
+    dest = str(tmp_path / "d.zarr")
+    cuzarr.create_array(dest, shape=(8, 6), chunks=(4, 3), dtype="i4")  # fill value 0
+    argv = ["convert", str(tmp_path / "s.zarr"), dest]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "fill value" in err and "--overwrite" in err and "Traceback" not in err
+    assert cli.main([*argv, "--overwrite"]) == 0
+    assert cuzarr.open_array(dest, mode="r").fill_value == -1
+    assert cli.main(argv) == 0  # resuming the same conversion
+    assert "wrote 0 stored objects, skipped 1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("dtype", "fill"), _FILLS, ids=["int", "nan", "record"])
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_copy_command_keeps_the_fill_value_and_unwritten_chunks(tmp_path, capsys, zarr_format, dtype, fill):
+    source = _sparse_source(tmp_path / "s.zarr", zarr_format, dtype, fill)
+    assert cli.main(["copy", str(tmp_path / "s.zarr"), str(tmp_path / "c.zarr")]) == 0
+    copied = cuzarr.open_array(str(tmp_path / "c.zarr"), mode="r")
+    assert _fill_bytes(copied) == _fill_bytes(source)
+    assert copied[...].tobytes() == source[...].tobytes()
+    assert copied.nchunks_initialized == source.nchunks_initialized == 1

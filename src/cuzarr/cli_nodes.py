@@ -173,6 +173,7 @@ def _open_or_create_dest(args: argparse.Namespace, source: Any) -> cuzarr.Array:
                     f"{args.dest} exists with shape {existing.shape} and dtype {existing.dtype}, not "
                     f"{tuple(source.shape)} {source.dtype}; pass --overwrite to replace it"
                 )
+            _check_resumed_fill(args.dest, existing, source)
             return existing
     if args.shards and args.zarr_format == 2:
         raise UsageError("--shards needs --zarr-format 3")
@@ -185,8 +186,35 @@ def _open_or_create_dest(args: argparse.Namespace, source: Any) -> cuzarr.Array:
         compressors=(CODECS if args.zarr_format == 3 else V2_CODECS)[args.codec](args.level),
         zarr_format=args.zarr_format,
         overwrite=args.overwrite,
+        **_fill_kwargs(source),
         **_record_kwargs(args, source),
     )
+
+
+def _fill_kwargs(source: Any) -> dict[str, Any]:
+    """A Zarr source's fill value, so that what its never-written chunks read as is kept (those
+    chunks then stay unwritten in the copy too); NumPy and HDF5 sources keep the default."""
+    if isinstance(source, cuzarr.Array):
+        return {"fill_value": source.fill_value}
+    return {}
+
+
+def _check_resumed_fill(dest: str, existing: cuzarr.Array, source: Any) -> None:
+    """Resuming into an array whose fill value is not the Zarr source's would leave the objects
+    already written reading differently from the source where it was never written."""
+    wanted = _fill_kwargs(source).get("fill_value", existing.fill_value)
+    if wanted is None and existing.zarr_format == 3:
+        return  # a v2 source without a fill value: a v3 copy has the default one
+    if _fill_bytes(existing.fill_value, existing.dtype) != _fill_bytes(wanted, existing.dtype):
+        raise UsageError(
+            f"{dest} exists with fill value {existing.fill_value!r}, not the source's {wanted!r}; "
+            "pass --overwrite to replace it"
+        )
+
+
+def _fill_bytes(fill: Any, dtype: np.dtype) -> bytes | None:
+    """A fill value compared bit for bit (NaN equals NaN); None for a v2 array without one."""
+    return None if fill is None else np.asarray(fill, dtype=dtype).tobytes()
 
 
 def _record_kwargs(args: argparse.Namespace, source: Any) -> dict[str, Any]:

@@ -617,3 +617,17 @@ def test_emulated_device_falls_back_to_the_host(tmp_path, name):
     codecs = json.loads((tmp_path / "a" / "zarr.json").read_text())["codecs"]
     reason = plan_chain(CodecChain(codecs, ChunkSpec(CHUNKS, np.dtype(dtype))))
     assert isinstance(reason, str) and "numcodecs." in reason
+
+
+@pytest.mark.parametrize(
+    ("fmt", "filter_id"), [(lzma.FORMAT_XZ, lzma.FILTER_LZMA2), (lzma.FORMAT_ALONE, lzma.FILTER_LZMA1)]
+)
+def test_lzma_filters_outside_raw_read_back(tmp_path, fmt, filter_id):
+    """numcodecs hands ``filters`` to its decoder for every format and liblzma refuses them outside
+    raw streams, so zarr-python cannot read these chunks; the chain is in the stream, cuzarr reads it."""
+    compressor = cnc.LZMA(format=fmt, filters=[{"id": filter_id, "preset": 1}])
+    array = cuzarr.create_array(
+        str(tmp_path / "a"), shape=SHAPE, chunks=CHUNKS, dtype="<i4", compressors=[compressor]
+    )
+    array[...] = field("<i4")
+    np.testing.assert_array_equal(cuzarr.open_array(str(tmp_path / "a"), mode="r")[...], field("<i4"))

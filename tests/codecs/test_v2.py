@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import lzma
 import tracemalloc
 
 import numcodecs
@@ -10,6 +11,7 @@ import pytest
 import zarr
 from zarr.storage import MemoryStore
 
+import cuzarr
 from cuzarr.codecs import V2CodecChain
 from cuzarr.codecs.base import ChunkSpec
 from cuzarr.errors import CodecError, MetadataError, UnknownCodecError
@@ -181,3 +183,26 @@ def test_v2_size_mismatch_is_an_error():
             chain.decode_batch([wrong], keys=["0"])
         with pytest.raises(CodecError, match=r"chunk '0': "):
             chain.decode_batch([wrong], keys=["0"], outs=[np.empty(10, "<i4")])
+
+
+@pytest.mark.parametrize(
+    ("fmt", "filters"),
+    [
+        (lzma.FORMAT_RAW, [{"id": lzma.FILTER_DELTA, "dist": 4}, {"id": lzma.FILTER_LZMA2, "preset": 1}]),
+        (lzma.FORMAT_XZ, None),
+        (lzma.FORMAT_ALONE, None),
+    ],
+)
+def test_v2_lzma_reads_every_format_zarr_python_writes(tmp_path, fmt, filters):
+    """The bounded lzma decoder must use the compressor's format and, for raw streams, filters."""
+    data = np.arange(1000, dtype="<i4").reshape(10, 100)
+    written = zarr.create_array(
+        store=str(tmp_path),
+        shape=data.shape,
+        chunks=(5, 50),
+        dtype="<i4",
+        zarr_format=2,
+        compressors=numcodecs.LZMA(format=fmt, filters=filters),
+    )
+    written[...] = data
+    np.testing.assert_array_equal(cuzarr.open_array(str(tmp_path), mode="r")[...], data)

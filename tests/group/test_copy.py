@@ -205,3 +205,33 @@ def test_progress_without_tqdm_warns(monkeypatch):
     source = _filled(3)
     with pytest.warns(UserWarning, match="tqdm"):
         assert cuzarr.copy(source["z"], cuzarr.group(), progress=True)[0] == 1
+
+
+_RECORD = np.dtype([("a", "<i4"), ("b", "<f8")])
+
+
+@pytest.mark.parametrize(
+    ("dtype", "fill"),
+    [("i4", -1), ("f8", np.nan), (_RECORD, np.array((7, 2.5), _RECORD)[()])],
+    ids=["int", "nan", "record"],
+)
+@pytest.mark.parametrize("dest_format", FORMATS)
+@pytest.mark.parametrize("source_format", FORMATS)
+def test_copies_keep_the_fill_value_and_unwritten_chunks(source_format, dest_format, dtype, fill):
+    """What never-written chunks read as survives every copy, and they stay unwritten."""
+    source = cuzarr.group(zarr_format=source_format)
+    array = source.create_array("s", shape=(8, 6), chunks=(4, 3), dtype=dtype, fill_value=fill)
+    array[:4, :3] = np.ones((4, 3), dtype=array.dtype)
+    copies = [cuzarr.group(zarr_format=dest_format) for _ in range(3)]
+    cuzarr.copy(array, copies[0])
+    cuzarr.copy_all(source, copies[1])
+    cuzarr.copy(array, copies[2], chunks=(2, 6))  # rechunked
+    if source_format == dest_format:
+        copies.append(cuzarr.group(zarr_format=dest_format))
+        cuzarr.copy_store(source.store, copies[-1].store, if_exists="replace")
+    expected_fill = np.asarray(array.fill_value, dtype=array.dtype).tobytes()
+    for i, dest in enumerate(copies):
+        copied = cuzarr.open_group(dest.store, mode="r")["s"]
+        assert np.asarray(copied.fill_value, dtype=copied.dtype).tobytes() == expected_fill, i
+        assert copied[...].tobytes() == array[...].tobytes(), i
+        assert copied.nchunks_initialized == (2 if i == 2 else 1), i

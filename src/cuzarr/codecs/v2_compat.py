@@ -9,6 +9,7 @@ against the exact chunk size before any byte is written.
 
 from __future__ import annotations
 
+import lzma
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ from .base import BytesLike, ChunkSpec, as_uint8, check_decoded_size, codec_erro
 from .blosc import blosc_decode
 from .chain import check_out, decode_batch_with, decompress_to_array, encode_batch_with, no_alias
 from .gzip import gzip_decode
-from .limits import decode_limit, decompress_bounded
+from .limits import decode_limit, decompress_bounded, inflate_bounded
 from .vlen import check_item_count
 from .zstd import ZstdCodec, zstd_decode
 
@@ -137,13 +138,22 @@ class V2CodecChain:
     def _name(self, codec: Any) -> str:
         return str(getattr(codec, "codec_id", type(codec).__name__))
 
+    def _bounded(self, name: str, data: BytesLike, limit: int) -> Any:
+        """numcodecs' own stream inflated to at most ``limit`` bytes (``None``: no bounded decoder).
+        Raw lzma streams name no format or filters of their own: those come from the compressor;
+        every other lzma stream is recognised by its header."""
+        if name == "lzma" and getattr(self._compressor, "format", None) == lzma.FORMAT_RAW:
+            filters = self._compressor.filters
+            return inflate_bounded("lzma", data, limit, codec=name, format=lzma.FORMAT_RAW, filters=filters)
+        return decompress_bounded(name, data, limit)
+
     def _decompress(self, data: BytesLike, target: np.ndarray | None) -> Any:
         """Compressor step; without filters the result is checked to be exactly ``spec.nbytes``."""
         name = self._name(self._compressor)
         builtin = type(self._compressor).__module__.startswith("numcodecs.")
         if self._filters or name in OBJECT_CODEC_IDS:
             # filters may widen items (astype): a generous but finite cap against bombs
-            limited = decompress_bounded(name, data, decode_limit(self._spec, 16)) if builtin else None
+            limited = self._bounded(name, data, decode_limit(self._spec, 16)) if builtin else None
             if limited is not None:
                 return limited
             with codec_errors(name):
@@ -151,7 +161,7 @@ class V2CodecChain:
         if self._checked_decode is not None:
             target = np.empty(self._spec.nbytes, np.uint8) if target is None else target
             return self._checked_decode(data, target, codec=name)
-        limited = decompress_bounded(name, data, self._spec.nbytes) if builtin else None
+        limited = self._bounded(name, data, self._spec.nbytes) if builtin else None
         with codec_errors(name):
             raw = limited if limited is not None else self._compressor.decode(data)
             decoded = as_uint8(ensure_contiguous_ndarray(raw))

@@ -134,6 +134,19 @@ def _dimensions(name: str, array: cuzarr.Array) -> tuple[tuple[str, ...], dict[s
     return tuple(str(n) for n in names), attributes
 
 
+def _codec_encoding(array: cuzarr.Array) -> dict[str, Any]:
+    """The array's codecs as xarray's zarr backend records them, so writing the variable again
+    (with cuzarr's ``to_zarr`` or xarray's) keeps them: v3 codecs as JSON objects, which both
+    writers accept, v2 ones as the numcodecs objects they are."""
+    if array.zarr_format == 2:
+        return {"compressors": tuple(array.compressors), "filters": tuple(array.filters)}
+    return {
+        "compressors": tuple(c.to_json() for c in array.compressors),
+        "filters": tuple(f.to_json() for f in array.filters),
+        "serializer": array.serializer.to_json(),
+    }
+
+
 class CuzarrDataStore(AbstractDataStore):
     """The arrays directly under one group, as xarray variables (read-only)."""
 
@@ -149,8 +162,7 @@ class CuzarrDataStore(AbstractDataStore):
         dims, attributes = _dimensions(name, array)
         data = indexing.LazilyIndexedArray(CuzarrBackendArray(array))
         encoding: dict[str, Any] = {"chunks": array.chunks, "preferred_chunks": dict(zip(dims, array.chunks))}
-        if array.shards is not None:
-            encoding["shards"] = array.shards
+        encoding.update(shards=array.shards, **_codec_encoding(array))
         if self._fill_as_mask:
             if array.fill_value is not None:
                 attributes["_FillValue"] = array.fill_value

@@ -1,5 +1,5 @@
-"""What each ``to_zarr`` mode allows: the default mode, ``region`` checks and auto-detection, and
-the checks on variables that already exist in the store.
+"""What each ``to_zarr`` mode allows: the default mode, ``region`` checks and auto-detection, the
+checks on variables that already exist in the store, and which encoding keys a new array takes.
 
 The rules and error messages are xarray's own (``xarray.backends.zarr``), restated here because
 xarray keeps them private: a user moving from ``ds.to_zarr`` gets the same ValueErrors.
@@ -22,12 +22,37 @@ __all__ = [
     "check_new_variables",
     "check_write_empty",
     "choose_mode",
+    "encoding_chunks",
+    "encoding_shards",
     "resolve_region",
     "transpose_to_existing",
+    "zarr_encoding",
 ]
 
 #: The write modes of ``to_zarr``, as xarray has them ('a-' appends without rewriting the rest).
 MODES = ("w", "w-", "a", "a-", "r+")
+
+#: Encoding keys that describe where a variable was read from (``open_dataset`` sets them); xarray
+#: drops them silently, even from ``encoding=``.
+_SAFE_TO_DROP = frozenset({"source", "original_shape", "preferred_chunks"})
+
+#: The Zarr encoding keys of a new array in xarray's zarr backend, for both formats.
+_LAYOUT_KEYS = frozenset(
+    {
+        "chunks",
+        "shards",
+        "compressors",
+        "filters",
+        "serializer",
+        "cache_metadata",
+        "write_empty_chunks",
+        "chunk_key_encoding",
+    }
+)
+
+#: Per format, the extra keys: v3 keeps the Zarr fill value apart from ``_FillValue``; v2 also takes
+#: the single ``compressor`` that xarray accepted (and ``open_dataset`` recorded) with zarr-python 2.
+_FORMAT_KEYS = {2: frozenset({"compressor"}), 3: frozenset({"fill_value"})}
 
 
 def choose_mode(mode: str | None, append_dim: Hashable | None, region: Any) -> str:
@@ -51,6 +76,86 @@ def check_encoding(encoding: Mapping[str, Any], existing: Iterable[str], mode: s
         for name in existing:
             if name in encoding:
                 raise ValueError(f"variable {name!r} already exists, but encoding was provided")
+
+
+def zarr_encoding(
+    name: str, encoding: Mapping[str, Any], zarr_format: int, *, strict: bool
+) -> dict[str, Any]:
+    """The Zarr layout keys of a CF-encoded variable's ``encoding``, as xarray extracts them.
+
+    With ``strict`` (the encoding came from ``to_zarr``'s ``encoding=``) an unknown key is a
+    ValueError naming the variable, since a typo would otherwise be silently ignored. Without it
+    (the variable's own ``.encoding``: what ``open_dataset`` recorded, netCDF options...) unknown
+    keys are dropped, so a dataset read from anywhere can be written.
+    """
+    valid = _LAYOUT_KEYS | _FORMAT_KEYS.get(zarr_format, frozenset())
+    kept = {k: v for k, v in encoding.items() if k not in _SAFE_TO_DROP}
+    invalid = [k for k in kept if k not in valid]
+    if strict and invalid:
+        hint = ""
+        if zarr_format == 2 and "fill_value" in invalid:
+            hint = " Use `_FillValue` to set the Zarr array `fill_value`"
+        raise ValueError(
+            f"unexpected encoding parameters for zarr backend: {invalid!r} for variable {name!r}.{hint}"
+        )
+    return {k: v for k, v in kept.items() if k in valid}
+
+
+def _is_int(value: Any) -> bool:
+    """Whether ``value`` is an integer chunk size (NumPy integers included, booleans not)."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def _grid(name: str, key: str, value: Any, ndim: int) -> tuple[int, ...] | None:
+    """A ``chunks``/``shards`` encoding as one int per axis (an int applies to every axis);
+    None when it does not fit ``ndim`` axes (e.g. recorded before a dimension was dropped)."""
+    if _is_int(value):
+        return (int(value),) * ndim
+    sizes = tuple(value)
+    if len(sizes) != ndim:
+        return None
+    for size in sizes:
+        if isinstance(size, list | tuple):
+            raise TypeError(
+                f"encoding[{key!r}]={sizes!r} for variable {name!r} is a rectilinear (variable-sized) "
+                f"grid, which Zarr cannot write. Clear it (`del ds[{name!r}].encoding[{key!r}]`) and "
+                "make sure the variable's own chunks are uniform."
+            )
+        if not _is_int(size):
+            raise TypeError(
+                f"zarr chunk sizes specified in `encoding[{key!r}]` must be an int or a tuple of ints. "
+                f"Instead found encoding[{key!r}]={sizes!r} for variable named {name!r}."
+            )
+    return tuple(int(s) for s in sizes)
+
+
+def encoding_chunks(
+    name: str, encoding: Mapping[str, Any], ndim: int, dask_chunks: tuple[tuple[int, ...], ...] | None
+) -> tuple[int, ...] | None:
+    """The chunk shape of a new array: ``encoding['chunks']`` when it fits the variable, else the
+    largest dask chunk per axis, else None (Zarr picks), following xarray's rules."""
+    wanted = encoding.get("chunks")
+    given = _is_int(wanted) or (wanted is not None and not isinstance(wanted, str) and len(wanted) > 0)
+    chunks = _grid(name, "chunks", wanted, ndim) if given else None
+    if chunks is not None:
+        return chunks
+    if dask_chunks:
+        return tuple(max(axis) if axis else 1 for axis in dask_chunks)
+    return None
+
+
+def encoding_shards(name: str, encoding: Mapping[str, Any], ndim: int) -> tuple[int, ...] | None:
+    """The shard shape of a new array from ``encoding['shards']`` (an int applies to every axis)."""
+    shards = encoding.get("shards")
+    if shards is None:
+        return None
+    grid = _grid(name, "shards", shards, ndim)
+    if grid is None:
+        raise ValueError(
+            f"encoding['shards']={shards!r} for variable {name!r} does not have one size per "
+            f"dimension ({ndim})"
+        )
+    return grid
 
 
 def check_write_empty(in_encoding: bool | None, argument: bool | None) -> None:

@@ -31,8 +31,11 @@ from .xarray_modes import (
     check_new_variables,
     check_write_empty,
     choose_mode,
+    encoding_chunks,
+    encoding_shards,
     resolve_region,
     transpose_to_existing,
+    zarr_encoding,
 )
 from .xarray_region import check_chunks, write_variable
 
@@ -41,8 +44,8 @@ if TYPE_CHECKING:
 
 __all__ = ["to_zarr"]
 
-#: Encoding keys handed to ``create_array`` when the caller passes them in ``encoding=``.
-_CODEC_KEYS = ("compressors", "filters", "serializer")
+#: Encoding keys handed to ``create_array`` as they are (None included: no compressor, no filters).
+_PASSED_KEYS = ("compressors", "compressor", "filters", "serializer", "chunk_key_encoding")
 
 
 def _attribute(value: Any) -> Any:
@@ -56,14 +59,9 @@ def _attribute(value: Any) -> Any:
     return value
 
 
-def _chunks(var: Variable) -> tuple[int, ...] | None:
+def _chunks(name: str, var: Variable) -> tuple[int, ...] | None:
     """The chunk shape: the ``chunks`` encoding, else the largest dask chunk per axis, else auto."""
-    chunks = var.encoding.get("chunks")
-    if chunks is not None:
-        return tuple(int(c) for c in chunks)
-    if var.chunks is not None:
-        return tuple(max(axis) if axis else 1 for axis in var.chunks)
-    return None
+    return encoding_chunks(name, var.encoding, var.ndim, var.chunks)
 
 
 def _fill_value(var: Variable, attrs: dict[str, Any], zarr_format: int) -> Any:
@@ -84,22 +82,22 @@ def _fill_value(var: Variable, attrs: dict[str, Any], zarr_format: int) -> Any:
     return fill
 
 
-def _create_array(
-    group: cuzarr.Group, name: str, var: Variable, options: Mapping[str, Any], write_empty: bool | None
-) -> cuzarr.Array:
-    """A new array for ``var`` with its attributes, dimension names, fill value and layout."""
+def _create_array(group: cuzarr.Group, name: str, var: Variable, write_empty: bool | None) -> cuzarr.Array:
+    """A new array for ``var`` with its attributes, dimension names, fill value and the layout and
+    codecs of its (already checked, see ``zarr_encoding``) encoding."""
     var_attrs = {str(k): _attribute(v) for k, v in var.attrs.items()}
     fill = _fill_value(var, var_attrs, group.zarr_format)
-    kwargs: dict[str, Any] = {k: options[k] for k in _CODEC_KEYS if k in options}
+    kwargs: dict[str, Any] = {k: var.encoding[k] for k in _PASSED_KEYS if k in var.encoding}
     if write_empty is None:
         write_empty = var.encoding.get("write_empty_chunks")
     if write_empty is not None:
         kwargs["config"] = {"write_empty_chunks": bool(write_empty)}
-    chunks = _chunks(var)
+    chunks = _chunks(name, var)
     if chunks is not None:
         kwargs["chunks"] = chunks
-    if var.encoding.get("shards") is not None:
-        kwargs["shards"] = tuple(var.encoding["shards"])
+    shards = encoding_shards(name, var.encoding, var.ndim)
+    if shards is not None:
+        kwargs["shards"] = shards
     if group.zarr_format == 3:
         kwargs["dimension_names"] = [str(d) for d in var.dims]
     else:
@@ -158,8 +156,12 @@ def _encode(
     encoding: Mapping[str, dict[str, Any]],
     append_dim: Hashable | None,
     region: Mapping[Hashable, slice] | None,
+    zarr_format: int,
 ) -> tuple[dict[str, Variable], dict[str, Any]]:
-    """The variables to write, CF-encoded and checked against the store, and the group attributes."""
+    """The variables to write, CF-encoded and checked against the store, and the group attributes.
+
+    A new variable keeps the Zarr keys of its encoding (``encoding=`` when given, else its own
+    ``.encoding``, as in xarray); an existing one is written with the store's layout."""
     check_encoding(encoding, existing, mode)
     variables, attrs = conventions.encode_dataset_coordinates(ds)
     variables = {str(k): v for k, v in variables.items()}
@@ -177,6 +179,7 @@ def _encode(
     encoded, attrs = conventions.cf_encoder({k: v for k, v in variables.items() if k not in existing}, attrs)
     for name, var in encoded.items():
         check_new_sizes(name, var, final_sizes)
+        var.encoding = zarr_encoding(name, var.encoding, zarr_format, strict=name in encoding)
     old = {k: v for k, v in variables.items() if k in existing}
     if old:
         encoded.update(_encode_existing(reader, old, region, append_dim))
@@ -208,8 +211,8 @@ def _placement(
         array = group.get_array(name)
         shape, unit = list(array.shape), array.shards or array.chunks
     else:
-        shards = var.encoding.get("shards")
-        shape, unit = list(var.shape), tuple(shards) if shards is not None else _chunks(var)
+        shards = encoding_shards(name, var.encoding, var.ndim)
+        shape, unit = list(var.shape), shards if shards is not None else _chunks(name, var)
     selection = []
     for axis, dim in enumerate(var.dims):
         if dim == append_dim and name in existing:
@@ -238,18 +241,29 @@ def _check_data_write(
             check_chunks(name, var.dims, var.chunks, selection, shape, unit, partial_edges=mode != "r+")
 
 
+def _check_new_arrays(
+    group: cuzarr.Group, encoded: Mapping[str, Variable], existing: set[str], write_empty: bool | None
+) -> None:
+    """Create every new array once in memory first, so that codecs or a layout the target format
+    refuses (e.g. a v3 ``serializer`` read from another store, written as v2) fail before the
+    first byte reaches the store."""
+    scratch = cuzarr.open_group(None, mode="w", zarr_format=group.zarr_format)
+    for name, var in encoded.items():
+        if name not in existing:
+            _create_array(scratch, name, var, write_empty)
+
+
 def _target_array(
     group: cuzarr.Group,
     name: str,
     var: Variable,
     existing: set[str],
-    options: Mapping[str, Any],
     shape: tuple[int, ...],
     write_empty: bool | None,
 ) -> cuzarr.Array:
     """The array to write ``var`` into: a new one, or the stored one grown to ``shape``."""
     if name not in existing:
-        return _create_array(group, name, var, options, write_empty)
+        return _create_array(group, name, var, write_empty)
     array = group.get_array(name)
     if array.shape != shape:
         array.resize(shape)
@@ -276,18 +290,26 @@ def _write_dataset(
     reader = CuzarrDataStore(group)
     ds, region = resolve_region(ds, region, mode, append_dim, lambda dim: _stored_index(reader, dim))
     encoded, attrs = _encode(
-        reader, ds, mode=mode, existing=existing, encoding=options, append_dim=append_dim, region=region
+        reader,
+        ds,
+        mode=mode,
+        existing=existing,
+        encoding=options,
+        append_dim=append_dim,
+        region=region,
+        zarr_format=group.zarr_format,
     )
     places = {
         name: _placement(group, name, var, existing, region, append_dim) for name, var in encoded.items()
     }
     _check_data_write(encoded, places, existing, mode, how)
+    _check_new_arrays(group, encoded, existing, how.write_empty)
     if mode != "r+":
         group.attrs.put(attrs)
     pending = []
     for name, var in encoded.items():
         shape, selection, _ = places[name]
-        array = _target_array(group, name, var, existing, options.get(name, {}), shape, how.write_empty)
+        array = _target_array(group, name, var, existing, shape, how.write_empty)
         write = write_variable(array, var, selection, align=how.align)
         if write is not None:
             pending.append(write)
@@ -406,7 +428,12 @@ def to_zarr(
     ``region`` is ``{dim: slice}`` (or ``"auto"``, per dimension or for all) locating ``data`` in
     the stored arrays. ``encoding``: per-variable CF encodings (``dtype``, ``scale_factor``,
     ``_FillValue``, ``units``) and Zarr layout (``chunks``, ``shards``, ``compressors``,
-    ``filters``, ``serializer``, ``write_empty_chunks``); for a DataTree, keyed by node path first.
+    ``filters``, ``serializer``, ``write_empty_chunks``, ``chunk_key_encoding``; v3 also
+    ``fill_value``, v2 also zarr-python 2's single ``compressor``); for a DataTree, keyed by node
+    path first. As in xarray, a variable named there uses that dict instead of its own
+    ``.encoding`` (the two are not merged), and any other key is a ValueError naming the variable
+    and the keys; a variable not named there uses its own ``.encoding`` (e.g. the codecs, chunks
+    and shards ``xr.open_dataset(..., engine="zarr")`` recorded), keys Zarr does not know dropped.
     Consolidated metadata is written at the store root unless ``consolidated=False`` (never in
     mode 'r+', which changes no metadata), as xarray does.
 
