@@ -252,12 +252,15 @@ def _zlib_like(data: bytes, limit: int, codec: str, wbits: int) -> bytes:
             return bytes(out)
 
 
-def decompress_bounded(codec_id: str, data: BytesLike, limit: int) -> Any:
+def decompress_bounded(codec_id: str, data: BytesLike, limit: int, **lzma_options: Any) -> Any:
     """Decompress ``data`` of a known format producing at most ``limit`` bytes; ``None`` when
-    ``codec_id`` is not one this module knows (the caller decodes it as before)."""
+    ``codec_id`` is not one this module knows (the caller decodes it as before). ``lzma_options``
+    (``format``/``filters``) describe raw lzma streams, which carry neither."""
     from numcodecs.zstd import Zstd
 
-    if codec_id not in ("zstd", "gzip", "zlib", "bz2", "lzma", "lz4", "blosc"):
+    if codec_id in _INFLATED:
+        return inflate_bounded(codec_id, data, limit, codec=codec_id, **lzma_options)
+    if codec_id not in ("zstd", "lz4", "blosc"):
         return None
     raw = data if isinstance(data, bytes) else bytes(as_uint8(data))
     try:
@@ -265,14 +268,6 @@ def decompress_bounded(codec_id: str, data: BytesLike, limit: int) -> Any:
             if zstd_bound(raw, codec_id) > limit:
                 raise _too_big(codec_id, limit, "declares")
             return Zstd().decode(raw) if raw else b""
-        if codec_id == "gzip":
-            return _zlib_like(raw, limit, codec_id, 31)
-        if codec_id == "zlib":
-            return _zlib_like(raw, limit, codec_id, 15)
-        if codec_id == "bz2":
-            return _incremental(bz2.BZ2Decompressor(), raw, limit, codec_id)
-        if codec_id == "lzma":
-            return _lzma_bounded(raw, limit, codec_id)
         if codec_id == "lz4":
             if len(raw) >= 4 and struct.unpack_from("<I", raw)[0] > limit:
                 raise _too_big(codec_id, limit, "declares")
@@ -285,6 +280,10 @@ def decompress_bounded(codec_id: str, data: BytesLike, limit: int) -> Any:
         raise
     except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError, RuntimeError) as exc:
         raise CodecError(f"decoding failed: {type(exc).__name__}: {exc}", codec=codec_id) from exc
+
+
+#: Streams inflated incrementally, stopping at the limit (``inflate_bounded``).
+_INFLATED = ("zlib", "gzip", "bz2", "lzma")
 
 
 def inflate_bounded(fmt: str, data: BytesLike, limit: int, *, codec: str, **lzma_options: Any) -> bytes:

@@ -23,7 +23,7 @@ from .base import BytesLike, ChunkSpec, as_uint8, check_decoded_size, codec_erro
 from .blosc import blosc_decode
 from .chain import check_out, decode_batch_with, decompress_to_array, encode_batch_with, no_alias
 from .gzip import gzip_decode
-from .limits import decode_limit, decompress_bounded, inflate_bounded
+from .limits import decode_limit, decompress_bounded
 from .vlen import check_item_count
 from .zstd import ZstdCodec, zstd_decode
 
@@ -142,10 +142,10 @@ class V2CodecChain:
         """numcodecs' own stream inflated to at most ``limit`` bytes (``None``: no bounded decoder).
         Raw lzma streams name no format or filters of their own: those come from the compressor;
         every other lzma stream is recognised by its header."""
+        options = {}
         if name == "lzma" and getattr(self._compressor, "format", None) == lzma.FORMAT_RAW:
-            filters = self._compressor.filters
-            return inflate_bounded("lzma", data, limit, codec=name, format=lzma.FORMAT_RAW, filters=filters)
-        return decompress_bounded(name, data, limit)
+            options = {"format": lzma.FORMAT_RAW, "filters": self._compressor.filters}
+        return decompress_bounded(name, data, limit, **options)
 
     def _decompress(self, data: BytesLike, target: np.ndarray | None) -> Any:
         """Compressor step; without filters the result is checked to be exactly ``spec.nbytes``."""
