@@ -2,7 +2,9 @@
 
 256 MiB float32 (8192x8192), inner chunks 128x128 in 2048x2048 shards, zstd level 0, local disk,
 warm page cache. Reads use the files cuzarr wrote (byte-identical to zarr-python's); each library
-writes its own copy. Prints seconds, GB/s or windows/s, and cuzarr's ratio to each peer.
+writes its own copy. Prints seconds, GB/s or windows/s, and cuzarr's ratio to each peer, and the
+codec floor (floor.py: numcodecs alone on the inner chunks, every core), whose ratio to a peer is
+the best any library could reach against it here.
 
     python benchmarks/sharding.py [--size 8192] [--windows 200] [--repeat 3] [--json out.json]
 """
@@ -17,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from floor import FLOOR, CodecFloor
 from harness import best_of, ratios_to_peers, save_record, smooth_field, zarr_api_write
 
 import cuzarr
@@ -125,6 +128,14 @@ def main() -> None:
             results["tensorstore"] = bench_tensorstore(os.path.join(root, "t.zarr"), ours, data, args)
         except ImportError as exc:
             print(f"skipping tensorstore: {exc}")
+        floor = CodecFloor(data, (INNER, INNER), "zstd")  # the inner chunks, coded by numcodecs alone
+        try:
+            results[FLOOR] = {
+                "write_s": best_of(args.repeat, floor.write),
+                "read_s": best_of(args.repeat, lambda: floor.read(Ellipsis)),
+            }
+        finally:
+            floor.close()
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -135,13 +146,24 @@ def main() -> None:
     print(f"{'library':<14}{'write GB/s':>12}{'read GB/s':>12}{'windows/s':>12}")
     for name, r in results.items():
         r["write_gbps"], r["read_gbps"] = gb / r["write_s"], gb / r["read_s"]
-        r["windows_per_s"] = args.windows / r["windows_s"]
-        print(f"{name:<14}{r['write_gbps']:>12.2f}{r['read_gbps']:>12.2f}{r['windows_per_s']:>12.0f}")
+        windows = f"{args.windows / r['windows_s']:>12.0f}" if "windows_s" in r else f"{'-':>12}"
+        if "windows_s" in r:
+            r["windows_per_s"] = args.windows / r["windows_s"]
+        print(f"{name:<14}{r['write_gbps']:>12.2f}{r['read_gbps']:>12.2f}{windows}")
+    floor = results.pop(FLOOR)
     ratios = ratios_to_peers(
         results, {"write": "write_gbps", "read": "read_gbps", "windows": "windows_per_s"}
     )
+    ceilings = {  # the best ratio any library could reach against each peer on this machine
+        name: {q: floor[f"{q}_gbps"] / r[f"{q}_gbps"] for q in ("write", "read")}
+        for name, r in results.items()
+        if name != "cuzarr"
+    }
+    for name, by_question in ceilings.items():
+        print(f"{FLOOR} / {name}: " + ", ".join(f"{q} {v:.2f}x" for q, v in by_question.items()))
     if args.json:
-        save_record(args.json, "sharding", {"results": results, "ratios": ratios})
+        payload = {"results": results, "ratios": ratios, FLOOR: floor, "max ratios": ceilings}
+        save_record(args.json, "sharding", payload)
 
 
 if __name__ == "__main__":

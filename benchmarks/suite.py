@@ -5,7 +5,8 @@ with each library, then times the questions below with the libraries interleaved
 repeat, so a noisy machine disturbs them alike. Reads use the files cuzarr wrote (byte-identical
 to zarr-python's); each library writes its own copy. Reported per question: median, min and max
 seconds, throughput (GB/s of decoded data, or operations/s), peak memory next to full reads,
-and cuzarr's ratio to each peer (on medians). Results go to ``benchmarks/results/`` as JSON
+and cuzarr's ratio to each peer (on medians). Whole-chunk questions also time the codec floor
+(``floor.py``: the codec alone on every core), which bounds the ratio any library can reach. Results go to ``benchmarks/results/`` as JSON
 (machine, cores, versions, date) and PNG.
 
     python benchmarks/suite.py [--set default|full] [--size 8192] [--repeat 5] [--out benchmarks/results]
@@ -26,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from floor import FLOOR, QUESTIONS, CodecFloor
 from harness import PeakMemory, image_stack, machine_info, smooth_field, summarize, timed, versions
 
 LIBRARIES = ("cuzarr", "zarr-python", "tensorstore")
@@ -248,6 +250,7 @@ def run_case(
     ours = base + "-cuzarr.zarr"
     zarr_api_writer(cuzarr, case, data, ours)()
     results: list[Result] = []
+    floor = CodecFloor(data, case.chunks, case.codec) if set(case.questions) & set(QUESTIONS) else None
     if "full_write" in case.questions:
         writers: dict[str, Callable[[], None]] = {}
         for name in libraries:
@@ -256,7 +259,9 @@ def run_case(
                 writers[name] = tensorstore_writer(case, ours, data, path)
             else:
                 writers[name] = zarr_api_writer(cuzarr if name == "cuzarr" else _zarr(), case, data, path)
-        by_lib = {name: Result(case.name, "full_write", name, nbytes=data.nbytes) for name in libraries}
+        if floor is not None:
+            writers[FLOOR] = floor.write
+        by_lib = {name: Result(case.name, "full_write", name, nbytes=data.nbytes) for name in writers}
         for _ in range(repeat):
             for name, write in writers.items():
                 by_lib[name].times.append(timed(write))
@@ -271,11 +276,14 @@ def run_case(
     for question in (q for q in case.questions if q != "full_write"):
         sels = selections(question, case, data.shape, count)
         nbytes = sum(data[s].nbytes for s in sels) if question != "full_read" else data.nbytes
+        timers = dict(read)
+        if floor is not None and question in QUESTIONS:
+            timers[FLOOR] = floor.read
         by_lib = {
-            name: Result(case.name, question, name, operations=len(sels), nbytes=nbytes) for name in libraries
+            name: Result(case.name, question, name, operations=len(sels), nbytes=nbytes) for name in timers
         }
         for _ in range(repeat):
-            for name, reader in read.items():
+            for name, reader in timers.items():
                 gc.collect()
                 by_lib[name].times.append(timed(lambda reader=reader, sels=sels: [reader(s) for s in sels]))
                 progress(f"{case.name}: {question} {name}")
@@ -290,6 +298,8 @@ def run_case(
                     "rss_peak_bytes": peak.rss_bytes,
                 }
         results.extend(by_lib.values())
+    if floor is not None:
+        floor.close()
     shutil.rmtree(ours, ignore_errors=True)
     return results
 
@@ -312,8 +322,9 @@ def available_libraries() -> tuple[str, ...]:
 
 
 def steps_of(case_list: list[Case], libraries: tuple[str, ...], repeat: int) -> int:
-    """Progress steps of a run: one per library per repeat per question."""
-    return sum(len(c.questions) for c in case_list) * len(libraries) * repeat
+    """Progress steps of a run: one per library (and codec floor) per repeat per question."""
+    floors = sum(len(set(c.questions) & set(QUESTIONS)) for c in case_list)
+    return (sum(len(c.questions) for c in case_list) * len(libraries) + floors) * repeat
 
 
 def run_suite(
@@ -378,11 +389,17 @@ def ratios(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "cuzarr": _speed(record),
             "unit": record["unit"],
         }
+        floor = index.get((case, question, FLOOR))
+        if floor is not None and _speed(floor) > 0:
+            row[FLOOR] = _speed(floor)
+            row["of floor"] = _speed(record) / _speed(floor)
         for peer in LIBRARIES[1:]:
             other = index.get((case, question, peer))
             if other is not None and _speed(other) > 0:
                 row[peer] = _speed(other)
                 row[f"vs {peer}"] = _speed(record) / _speed(other)
+                if floor is not None:  # the best ratio any library could reach against this peer here
+                    row[f"max vs {peer}"] = _speed(floor) / _speed(other)
         memory = record.get("memory")
         if memory:
             row["cuzarr peak / output"] = memory["traced_peak_bytes"] / memory["output_bytes"]
@@ -404,15 +421,20 @@ def _ratio(row: dict[str, Any], key: str) -> str:
 def ratio_table(record: dict[str, Any]) -> str:
     """The ratio rows as an aligned text table."""
     header = f"{'case':<24}{'question':<13}{'cuzarr':>12}{'zarr-python':>13}{'tensorstore':>13}"
-    header += f"{'vs zarr':>9}{'vs ts':>8}{'mem':>7}"
+    header += f"{'vs zarr':>9}{'vs ts':>8}{'mem':>7}{'floor':>12}{'of floor':>9}{'max vs zarr':>12}{'max vs ts':>10}"
     lines = [header, "-" * len(header)]
     for row in record["ratios"]:
         mem = f"{row['cuzarr peak / output']:.2f}x" if "cuzarr peak / output" in row else ""
         lines.append(
             f"{row['case']:<24}{row['question']:<13}{_fmt(row, 'cuzarr'):>12}{_fmt(row, 'zarr-python'):>13}"
             f"{_fmt(row, 'tensorstore'):>13}{_ratio(row, 'vs zarr-python'):>9}{_ratio(row, 'vs tensorstore'):>8}"
-            f"{mem:>7}"
+            f"{mem:>7}{_fmt(row, FLOOR):>12}{_ratio(row, 'of floor'):>9}"
+            f"{_ratio(row, 'max vs zarr-python'):>12}{_ratio(row, 'max vs tensorstore'):>10}"
         )
+    lines.append(
+        "floor: the codec alone on every core (see benchmarks/floor.py); max vs X: floor / X, the best "
+        "ratio any library could reach against X on this machine"
+    )
     return "\n".join(lines)
 
 
@@ -425,7 +447,9 @@ def plot(record: dict[str, Any], path: str) -> None:
 
     results = record["results"]
     questions = list(dict.fromkeys(r["question"] for r in results))
-    libraries = record["settings"]["libraries"]
+    libraries = list(record["settings"]["libraries"])
+    if any(r["library"] == FLOOR for r in results):
+        libraries.append(FLOOR)
     fig, axes = plt.subplots(len(questions), 1, figsize=(10, 3.2 * len(questions)), squeeze=False)
     for ax, question in zip(axes[:, 0], questions):
         rows = [r for r in results if r["question"] == question]

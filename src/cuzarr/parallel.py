@@ -29,6 +29,24 @@ def min_parallel_items(item_bytes: int) -> int:
     return max(2, -(-PARALLEL_MIN_BYTES // max(int(item_bytes), 1)))
 
 
+def split_for_pool(
+    items: Sequence[_T], item_bytes: int, *, run_bytes: int = 1 << 20, runs_per_thread: int = 4
+) -> list[Sequence[_T]]:
+    """Contiguous runs of ``items`` for ``map_in_pool`` when each run is handled by one native call
+    (several chunks per call). Runs hold at most ``run_bytes`` (so what one call produces is still
+    in cache when it is copied out, and its allocation is reused) and there are a few per pool
+    thread so the load balances; work too small to wake the pool stays in one run per call."""
+    if not items:
+        return []
+    per_run = max(1, run_bytes // max(int(item_bytes), 1))
+    count = -(-len(items) // per_run)
+    threads = config.get("threads") or 1
+    if len(items) >= min_parallel_items(item_bytes) and threads > 1 and not in_pool_work():
+        count = max(count, min(len(items), threads * runs_per_thread))
+    bounds = [len(items) * k // count for k in range(count + 1)]
+    return [items[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
 _state = threading.local()  # .active: this thread is running items of a map_in_pool call
 
 

@@ -151,8 +151,40 @@ def test_fill_detection_checks_the_whole_chunk(tmp_path, fill):
 
 
 def test_local_reads_fuse_read_and_decode_per_chunk(tmp_path, monkeypatch):
-    """Local stores are read one chunk per pool task (``get``), never through ``get_many``; a
-    missing chunk reads as the fill value and a corrupt one names its key."""
+    """Local stores with chunks above ``SMALL_CHUNK_BYTES`` are read one chunk per pool task
+    (``get``), never through ``get_many``; a missing chunk reads as the fill value and a corrupt
+    one names its key."""
+    from cuzarr.core.pipeline import SMALL_CHUNK_BYTES
+    from cuzarr.storage import LocalStore
+
+    data = _field((520, 400))
+    chunks = (256, 320)
+    assert 256 * 320 * data.dtype.itemsize > SMALL_CHUNK_BYTES
+    z = cuzarr.create_array(
+        store=str(tmp_path / "a.zarr"), shape=data.shape, dtype=data.dtype, chunks=chunks, fill_value=7
+    )
+    z[...] = data
+    z.store.delete("c/1/1")
+    expected = data.copy()
+    expected[256:512, 320:400] = 7
+
+    def no_batches(self, keys, byte_ranges):
+        raise AssertionError("the fused read path must not batch")
+
+    monkeypatch.setattr(LocalStore, "_get_many", no_batches)
+    with cuzarr.config.set(threads=2):
+        assert np.array_equal(z[...], expected)
+        assert np.array_equal(z[3:517, 5:390], expected[3:517, 5:390])
+    (tmp_path / "a.zarr" / "c" / "2" / "1").write_bytes(b"not zstd")
+    with pytest.raises(CodecError, match="c/2/1"):
+        z[...]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_local_reads_of_small_chunks_go_in_runs(tmp_path, monkeypatch, threads):
+    """Small chunks are read a run (about 1 MiB) per pool task, one ``get_many`` per run and never
+    one ``get`` per chunk; missing chunks read as the fill value, a corrupt one names its key."""
+    from cuzarr.parallel import split_for_pool
     from cuzarr.storage import LocalStore
 
     data = _field((40, 30))
@@ -163,13 +195,21 @@ def test_local_reads_fuse_read_and_decode_per_chunk(tmp_path, monkeypatch):
     z.store.delete("c/1/1")
     expected = data.copy()
     expected[16:32, 8:16] = 7
+    requests: list[int] = []
+    real_get_many = LocalStore._get_many
 
-    def no_batches(self, keys, byte_ranges):
-        raise AssertionError("the fused read path must not batch")
+    def counting(self, keys, byte_ranges):
+        requests.append(len(keys))
+        return real_get_many(self, keys, byte_ranges)
 
-    monkeypatch.setattr(LocalStore, "_get_many", no_batches)
-    with cuzarr.config.set(threads=2):
+    def no_single_gets(self, key, byte_range=None):
+        raise AssertionError("small chunks must be read in runs")
+
+    monkeypatch.setattr(LocalStore, "_get_many", counting)
+    monkeypatch.setattr(LocalStore, "get", no_single_gets)
+    with cuzarr.config.set(threads=threads):
         assert np.array_equal(z[...], expected)
+        assert sum(requests) == 3 * 4 and len(requests) == len(split_for_pool(list(range(12)), 16 * 8 * 8))
         assert np.array_equal(z[3:37, 5:29], expected[3:37, 5:29])
     (tmp_path / "a.zarr" / "c" / "2" / "3").write_bytes(b"not zstd")
     with pytest.raises(CodecError, match="c/2/3"):

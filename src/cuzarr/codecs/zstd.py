@@ -13,6 +13,7 @@ number of bytes is an error, never silently short data.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -33,15 +34,37 @@ _contexts = threading.local()  # .dctx: this thread's python-zstandard decompres
 def _decompress_single_frame(data: BytesLike) -> bytes | None:
     """One frame that declares its size, decoded with this thread's reused context; ``None``
     when ``data`` is more than one frame (numcodecs then decodes them all)."""
-    dctx = getattr(_contexts, "dctx", None)
-    if dctx is None:
-        dctx = _contexts.dctx = zstandard.ZstdDecompressor()
     try:
-        return dctx.decompress(data, allow_extra_data=False)
+        return _thread_decompressor().decompress(data, allow_extra_data=False)
     except zstandard.ZstdError as exc:
         if "unused data" in str(exc):
             return None
         raise
+
+
+def _thread_decompressor() -> zstandard.ZstdDecompressor:
+    dctx = getattr(_contexts, "dctx", None)
+    if dctx is None:
+        dctx = _contexts.dctx = zstandard.ZstdDecompressor()
+    return dctx
+
+
+def decompress_many(frames: Sequence[BytesLike], nbytes: int) -> list[np.ndarray] | None:
+    """Every stream decoded to exactly ``nbytes`` in one native call on this thread (the GIL is
+    released for all of them): read-only flat uint8 arrays sharing one allocation. ``None`` when
+    the batch cannot go this way (a stream of several frames, a size that differs, corrupt data):
+    the caller then decodes stream by stream, which names the bad chunk or handles the frames.
+    The output is sized from ``nbytes``, never from the headers, so a forged size cannot allocate."""
+    if nbytes <= 0 or not frames:  # zstandard 0.25 corrupts its heap on zero-sized outputs
+        return None
+    sizes = np.full(len(frames), nbytes, dtype=np.uint64)
+    try:
+        decoded = _thread_decompressor().multi_decompress_to_buffer(
+            list(frames), decompressed_sizes=sizes, threads=0
+        )
+    except (zstandard.ZstdError, ValueError, TypeError):
+        return None
+    return [np.frombuffer(decoded[i], dtype=np.uint8) for i in range(len(frames))]
 
 
 def frame_content_size(data: BytesLike) -> int | None:
@@ -121,3 +144,6 @@ class ZstdCodec(BytesBytesCodec):
                     f"stream declares more than {limit} bytes (decompression bomb?)", codec="zstd"
                 )
         return zstd_decode(data, out, codec=self.codec_name)
+
+    def decode_many(self, items: Sequence[BytesLike], spec: ChunkSpec) -> list[np.ndarray] | None:
+        return decompress_many(items, spec.nbytes)

@@ -5,7 +5,7 @@ GPU staging path change how bytes move without touching the plan/decode/scatter 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 from ..storage.base import Store
 
@@ -18,9 +18,10 @@ class ChunkSource(Protocol):
     """Batched access to the encoded bytes of chunks, addressed by chunk-grid coordinates."""
 
     store: Store
-    #: Whether ``read_one``/``write_one`` are as cheap as batching (the CPU path then fuses the
-    #: store access with decoding or encoding, one pool task per chunk).
-    single_ops: bool
+    #: Whether the CPU path may handle one chunk, or one group (shard), per pool task, store access
+    #: included: reading and decoding (encoding and writing) then interleave per task. Ungrouped
+    #: chunks then go through ``read_one``/``write_one``, groups through ``fetch``/``put``.
+    fused_io: bool
 
     def key(self, coords: Coords) -> str:
         """A name for the chunk in errors and locks (the store key, or shard key + inner position)."""
@@ -48,10 +49,10 @@ class ChunkSource(Protocol):
         what ``read_for_update`` returned for the same batch, if it was called."""
 
     def read_one(self, coords: Coords) -> Any:
-        """Encoded bytes of one chunk or ``None``; only called when ``single_ops`` is true."""
+        """Encoded bytes of one chunk or ``None``; only called when ``fused_io`` is true."""
 
     def write_one(self, coords: Coords, encoded: Any) -> None:
-        """Store one encoded chunk (``None``: delete it); only called when ``single_ops`` is true."""
+        """Store one encoded chunk (``None``: delete it); only called when ``fused_io`` is true."""
 
 
 class StoreChunks:
@@ -72,7 +73,7 @@ class StoreChunks:
         return key
 
     @property
-    def single_ops(self) -> bool:
+    def fused_io(self) -> bool:
         return self.store.cheap_single_ops
 
     def group(self, coords: Coords) -> Hashable | None:
@@ -104,3 +105,26 @@ class StoreChunks:
         keys = [self.key(c) for c in coords]
         self.store.set_many([(k, data) for k, data in zip(keys, encoded) if data is not None])
         self.store.delete_many([k for k, data in zip(keys, encoded) if data is None])
+
+
+class ChunkKeys(Sequence[str]):
+    """The names of a batch's chunks, formatted only when asked for: codecs take a key per chunk
+    to name it in errors, and a batch of thousands of inner chunks rarely needs one."""
+
+    def __init__(self, source: ChunkSource, coords: Sequence[Coords]):
+        self._source = source
+        self._coords = coords
+
+    def __len__(self) -> int:
+        return len(self._coords)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self._source.key(c) for c in self._coords[index]]
+        return self._source.key(self._coords[index])

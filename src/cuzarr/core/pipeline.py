@@ -18,11 +18,15 @@ import numpy as np
 
 from ..buffer.base import Backend
 from ..codecs.base import run_batch
-from ..parallel import map_in_pool, min_parallel_items
+from ..parallel import map_in_pool, min_parallel_items, split_for_pool
 from ..storage.base import Store
-from .chunk_source import ChunkSource
+from .chunk_source import ChunkKeys, ChunkSource
 from .plan import ChunkProjection, iter_batches
 from .prefetch import can_prefetch, fetched_batches
+
+#: Unsharded chunks up to this size are read in runs of about 1 MiB per pool task (see
+#: ``_read_fused``): per-chunk Python work would otherwise rival their decode time.
+SMALL_CHUNK_BYTES = 256 << 10
 
 
 class ChunkCodecs(Protocol):
@@ -80,7 +84,7 @@ class ChunkIO:
 
 def read_chunks(io: ChunkIO, projections: list[ChunkProjection], out: Any) -> None:
     """Fill ``out`` (full-rank selection shape) from the chunks of ``projections``."""
-    if io.backend.fuses_chunk_io and io.source.single_ops:
+    if io.backend.fuses_chunk_io and io.source.fused_io:
         _read_fused(io, projections, out)
         return
     prefetch = io.backend.prefetches_batches and can_prefetch()
@@ -109,7 +113,7 @@ def read_chunks(io: ChunkIO, projections: list[ChunkProjection], out: Any) -> No
 
 def _decode_and_place(io: ChunkIO, batch: list[ChunkProjection], encoded: Any, out: Any) -> None:
     """One batch: decode whole chunks straight into ``out``, the others to temporaries, then scatter."""
-    keys = [io.chunk_key(p.coords) for p in batch]
+    keys = ChunkKeys(io.source, [p.coords for p in batch])
     outs = [out[p.out_selection + (Ellipsis,)] if p.is_whole_chunk else None for p in batch]
     # chunks not decoded into ``out`` are only copied from: they may be read-only (no extra copy)
     decoded = io.backend.decode_chunks(io.codecs, encoded, keys=keys, outs=outs, writable=False)
@@ -126,14 +130,15 @@ def _decode_and_place(io: ChunkIO, batch: list[ChunkProjection], encoded: Any, o
 
 
 def _read_fused(io: ChunkIO, projections: list[ChunkProjection], out: Any) -> None:
-    """Host path for stores with cheap single reads: one pool task per chunk reads it, decodes it
-    (straight into ``out`` when the chunk maps onto a view of it) and places it. The compressed
-    bytes are decoded while still in cache, no batch waits for its slowest read, and the only
-    memory beyond ``out`` is one chunk per thread."""
+    """Host path for stores with cheap single reads: one pool task per chunk, or per shard for
+    sharded arrays, reads its bytes, decodes (straight into ``out`` when a chunk maps onto a view
+    of it) and places at once. The compressed and decoded bytes are used while still in cache, no
+    batch waits for its slowest read, and the only memory beyond ``out`` is one chunk (or one
+    shard) per thread. A shard's inner chunks go through ``decode_batch`` together, which decodes
+    small ones in one native call."""
     source, codecs, fill_value = io.source, io.codecs, io.fill_value
 
-    def read_one(projection: ChunkProjection) -> None:
-        data = source.read_one(projection.coords)
+    def place(projection: ChunkProjection, data: Any) -> None:
         if data is None:
             out[projection.out_selection] = fill_value
         elif projection.is_whole_chunk:
@@ -142,30 +147,96 @@ def _read_fused(io: ChunkIO, projections: list[ChunkProjection], out: Any) -> No
             chunk = codecs.decode_for_reading(data, key=source.key(projection.coords))
             out[projection.out_selection] = chunk[projection.chunk_selection]
 
-    map_in_pool(read_one, projections, min_parallel=min_parallel_items(io.chunk_nbytes))
+    def read_one(projection: ChunkProjection) -> None:
+        place(projection, source.read_one(projection.coords))
+
+    def read_group(group: list[ChunkProjection]) -> None:
+        _decode_and_place(io, group, source.fetch(io.backend, [p.coords for p in group]), out)
+
+    groups = _groups(io, projections)
+    if groups is None and io.chunk_nbytes <= SMALL_CHUNK_BYTES and len(projections) > 1:
+        # small chunks: a run of them per task, read together and decoded in one codec call
+        groups = [list(run) for run in split_for_pool(projections, io.chunk_nbytes)]
+    if groups is None:
+        map_in_pool(read_one, projections, min_parallel=min_parallel_items(io.chunk_nbytes))
+    else:
+        map_in_pool(read_group, groups, min_parallel=_min_parallel_groups(io, projections, groups))
+
+
+def _groups(io: ChunkIO, projections: list[ChunkProjection]) -> list[list[ChunkProjection]] | None:
+    """Projections by store object (shard), in first-seen order; ``None`` when unsharded."""
+    if not projections or io.source.group(projections[0].coords) is None:
+        return None
+    groups: dict[Any, list[ChunkProjection]] = {}
+    for projection in projections:
+        groups.setdefault(io.source.group(projection.coords), []).append(projection)
+    return list(groups.values())
+
+
+def _min_parallel_groups(
+    io: ChunkIO, projections: list[ChunkProjection], groups: list[list[ChunkProjection]]
+) -> int:
+    """Spread groups over the pool only when the whole read is worth waking it for."""
+    enough = len(projections) >= min_parallel_items(io.chunk_nbytes)
+    return 2 if enough else len(groups) + 1
 
 
 def write_chunks(io: ChunkIO, projections: list[ChunkProjection], value: Any) -> None:
     """Write ``value`` (full-rank selection shape, or broadcastable to it) into the chunks."""
-    if io.backend.fuses_chunk_io and io.source.single_ops and io.synchronizer is None:
-        _write_fused(io, projections, value)
+    if io.backend.fuses_chunk_io and io.source.fused_io and io.synchronizer is None:
+        groups = _groups(io, projections)
+        if groups is None:
+            _write_fused(io, projections, value)
+        else:
+            _write_groups_fused(io, projections, groups, value)
         return
     for batch in io.batches(projections):
-        keys = [io.chunk_key(p.coords) for p in batch]
-        with _chunk_locks(io, batch):
-            chunks, previous = _assemble_chunks(io, batch, keys, value)
-            if io.write_empty_chunks:
-                empty = [False] * len(chunks)
-            else:
-                empty = run_batch(lambda c: _is_fill(io, c), chunks)
-            kept = [i for i, is_empty in enumerate(empty) if not is_empty]
-            encoded = io.backend.encode_chunks(
-                io.codecs, [chunks[i] for i in kept], keys=[keys[i] for i in kept]
-            )
-            by_position: list[Any] = [None] * len(batch)  # None: empty chunk, deleted
-            for i, data in zip(kept, encoded):
-                by_position[i] = data
-            io.source.put(io.backend, [p.coords for p in batch], by_position, previous=previous)
+        _write_batch(io, batch, value)
+
+
+def _write_batch(io: ChunkIO, batch: list[ChunkProjection], value: Any) -> None:
+    """Assemble, drop fill-value chunks, encode and store one batch (whole shards when sharded)."""
+    keys = ChunkKeys(io.source, [p.coords for p in batch])
+    with _chunk_locks(io, batch):
+        chunks, previous = _assemble_chunks(io, batch, keys, value)
+        if io.write_empty_chunks:
+            empty = [False] * len(chunks)
+        else:
+            empty = run_batch(lambda c: _is_fill(io, c), chunks)
+        kept = [i for i, is_empty in enumerate(empty) if not is_empty]
+        kept_keys = ChunkKeys(io.source, [batch[i].coords for i in kept])
+        encoded = io.backend.encode_chunks(io.codecs, [chunks[i] for i in kept], keys=kept_keys)
+        by_position: list[Any] = [None] * len(batch)  # None: empty chunk, deleted
+        for i, data in zip(kept, encoded):
+            by_position[i] = data
+        io.source.put(io.backend, [p.coords for p in batch], by_position, previous=previous)
+
+
+def _write_groups_fused(
+    io: ChunkIO, projections: list[ChunkProjection], groups: list[list[ChunkProjection]], value: Any
+) -> None:
+    """Sharded arrays on cheap stores: one pool task per shard assembles, encodes and stores it,
+    so one shard's encoding overlaps another's assembly and file write (batches left the pool
+    idle while a batch's shards were assembled and written). Each shard is replaced atomically;
+    after the first failure no further shard is stored."""
+    write_group = _stop_after_first_failure(lambda group: _write_batch(io, group, value))
+    map_in_pool(write_group, groups, min_parallel=_min_parallel_groups(io, projections, groups))
+
+
+def _stop_after_first_failure(function: Any) -> Any:
+    """``function`` for ``map_in_pool``, skipped for the items not yet started once one has failed."""
+    failed = threading.Event()
+
+    def run(item: Any) -> None:
+        if failed.is_set():
+            return
+        try:
+            function(item)
+        except BaseException:
+            failed.set()
+            raise
+
+    return run
 
 
 def _write_fused(io: ChunkIO, projections: list[ChunkProjection], value: Any) -> None:
@@ -175,18 +246,8 @@ def _write_fused(io: ChunkIO, projections: list[ChunkProjection], value: Any) ->
     while its bytes are in cache. Each chunk is replaced atomically by the store; a failure
     stops the chunks not yet stored (those already stored hold the new data, as with batches)."""
     source, codecs = io.source, io.codecs
-    failed = threading.Event()  # after the first error no further chunk is stored
 
     def write_one(projection: ChunkProjection) -> None:
-        if failed.is_set():
-            return
-        try:
-            _write_one(projection)
-        except BaseException:
-            failed.set()
-            raise
-
-    def _write_one(projection: ChunkProjection) -> None:
         key = source.key(projection.coords)
         existing = None
         if not projection.covers_chunk:
@@ -198,7 +259,8 @@ def _write_fused(io: ChunkIO, projections: list[ChunkProjection], value: Any) ->
         else:
             source.write_one(projection.coords, codecs.encode(chunk, key=key))
 
-    map_in_pool(write_one, projections, min_parallel=min_parallel_items(io.chunk_nbytes))
+    write = _stop_after_first_failure(write_one)
+    map_in_pool(write, projections, min_parallel=min_parallel_items(io.chunk_nbytes))
 
 
 def _chunk_contents(io: ChunkIO, projection: ChunkProjection, value: Any, existing: Any) -> Any:

@@ -25,8 +25,11 @@ Coords = tuple[int, ...]
 class ShardedChunks:
     """Inner chunk (i, j) lives in shard (i // cps_i, j // cps_j) at C-order position (i % cps_i, ...)."""
 
-    #: Inner chunks are read through batched index and coalesced range requests, never one by one.
-    single_ops = False
+    @property
+    def fused_io(self) -> bool:
+        """On cheap stores one pool task per shard fetches (index, then coalesced chunks) and decodes,
+        or assembles, encodes and stores it."""
+        return self.store.cheap_single_ops
 
     def __init__(
         self,
