@@ -172,3 +172,17 @@ def roundtrip_chain(codecs: list[Any], dtype: Any, shape: tuple[int, ...], n: in
         big[tuple(slice(None, None, 2) for _ in shape)] = arrays[2]
         arrays[2] = big[tuple(slice(None, None, 2) for _ in shape)]
     return check_chain(chain, arrays)
+
+
+def decode_on_two_threads(
+    chain: Any, encoded: list[Any], keys: list[str], monkeypatch: Any
+) -> tuple[list[Any], list[Any]]:
+    """``chain.decode_batch`` with ``threads=2``: the decoded chunks and the shared pool's submissions."""
+    import cuzarr
+
+    with cuzarr.config.set(threads=2):
+        pool = cuzarr.config.thread_pool()
+        submitted: list[Any] = []
+        real_submit = pool.submit
+        monkeypatch.setattr(pool, "submit", lambda *a, **k: submitted.append(a) or real_submit(*a, **k))
+        return chain.decode_batch(encoded, keys=keys), submitted

@@ -22,7 +22,7 @@ from cuzarr.codecs import (
 from cuzarr.codecs.base import ChunkSpec
 from cuzarr.errors import CodecError, MetadataError, UnknownCodecError
 
-from .common import check_chain, roundtrip_chain, sample
+from .common import check_chain, decode_on_two_threads, roundtrip_chain, sample
 
 SPEC = ChunkSpec((64, 32), np.dtype("<f4"))
 
@@ -131,12 +131,7 @@ def test_batch_uses_the_shared_pool_only_when_worth_it(big, monkeypatch):
     chain.decode = spy  # type: ignore[method-assign]
     keys = [str(i) for i in range(count)]
     encoded = chain.encode_batch(chunks, keys=keys)
-    with cuzarr.config.set(threads=2):
-        pool = cuzarr.config.thread_pool()
-        submitted = []
-        real_submit = pool.submit
-        monkeypatch.setattr(pool, "submit", lambda *a, **k: submitted.append(a) or real_submit(*a, **k))
-        decoded = chain.decode_batch(encoded, keys=keys)
+    decoded, submitted = decode_on_two_threads(chain, encoded, keys, monkeypatch)
     assert sorted(seen) == sorted(keys)  # every chunk decoded exactly once
     assert len(submitted) == (1 if big else 0)
     for got, want in zip(decoded, chunks):

@@ -14,7 +14,7 @@ from cuzarr.codecs.zstd import decompress_many
 from cuzarr.errors import CodecError
 from cuzarr.parallel import min_parallel_items, split_for_pool
 
-from .common import sample
+from .common import decode_on_two_threads, sample
 
 SPEC = ChunkSpec((64, 32), np.dtype("<f4"))
 
@@ -35,12 +35,7 @@ def test_runs_cover_every_chunk_once(big, monkeypatch):
     monkeypatch.setattr(
         ZstdCodec, "decode_many", lambda self, items, spec: runs.append(len(items)) or real(self, items, spec)
     )
-    with cuzarr.config.set(threads=2):
-        pool = cuzarr.config.thread_pool()
-        submitted = []
-        real_submit = pool.submit
-        monkeypatch.setattr(pool, "submit", lambda *a, **k: submitted.append(a) or real_submit(*a, **k))
-        decoded = chain.decode_batch(encoded, keys=keys)
+    decoded, submitted = decode_on_two_threads(chain, encoded, keys, monkeypatch)
     assert sum(runs) == count
     assert (len(runs) > 1) == big and (len(submitted) == 1) == big
     for got, want in zip(decoded, chunks):
