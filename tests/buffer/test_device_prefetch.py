@@ -315,7 +315,7 @@ def test_chunks_decoded_on_the_host_never_view_the_slot():
     _write(memory, compressors=None)
     z = cuzarr.open_array(memory, mode="r")
     io, backend = z._chunk_io(), NoFloats()
-    keys = [io.chunk_key((i, 0)) for i in range(4)]
+    keys = [io.source.key((i, 0)) for i in range(4)]
     staged = backend.fetch(memory, keys)
     host = staged.host
     chunks = backend.decode_chunks(io.codecs, staged, keys=keys)

@@ -325,14 +325,15 @@ class CodecChain:
 
         def decode_run(run: Sequence[int]) -> list[np.ndarray]:
             decoded = compressor.decode_many([encoded[i] for i in run], self._ab_spec)
-            if decoded is None:
-                reader = self.decode if writable else self.decode_for_reading
-                return [
-                    self.decode(encoded[i], key=keys[i], out=targets[i])
-                    if targets[i] is not None
-                    else reader(encoded[i], key=keys[i])
-                    for i in run
-                ]
+            if decoded is None:  # the chunk-by-chunk path of every other chain
+                return decode_batch_with(
+                    self.decode,
+                    spec,
+                    [encoded[i] for i in run],
+                    [keys[i] for i in run],
+                    [targets[i] for i in run],
+                    for_reading=None if writable else self.decode_for_reading,
+                )
             results = []
             for i, raw in zip(run, decoded):
                 chunk = raw.view(spec.dtype).reshape(spec.shape)

@@ -72,9 +72,6 @@ class ChunkIO:
     def store(self) -> Store:
         return self.source.store
 
-    def chunk_key(self, coords: tuple[int, ...]) -> str:
-        return self.source.key(coords)
-
     def batches(self, projections: list[ChunkProjection]):
         return iter_batches(projections, self.chunk_nbytes, self.batch_bytes, group=self.source.group)
 
