@@ -5,6 +5,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 NVCC ?= nvcc
 KERNELS := $(wildcard kernels/*.cu)
+# The PyTorch loader's tests need torch. Only a CPU build is asked for (PyPI's is a CUDA build of
+# several GB): it installs where pip can find one (here: the wheel in PIP_FIND_LINKS), and the
+# torch tests skip elsewhere. `make TORCH_CPU= test` leaves torch out.
+TORCH_CPU ?= torch==2.13.0+cpu
 
 .PHONY: install demo test lint kernels bench gpu-test gpu-dry-run wheelhouse clean fuzz stress
 
@@ -12,6 +16,8 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[test]"
+	test -z "$(TORCH_CPU)" || $(PY) -m pip install -q "$(TORCH_CPU)" 2>/dev/null \
+		|| echo "no CPU build of torch at hand ($(TORCH_CPU)): the torch loader tests will skip"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -63,3 +63,40 @@ def test_cupy_writes_read_back_by_zarr_python(tmp_path, compressors):
     )
     z[...] = cupy.asarray(data)
     np.testing.assert_array_equal(zarr.open_array(str(tmp_path), mode="r")[...], data)
+
+
+def _large(tmp_path, compressors):
+    """A 1024 x 1024 float32 array of 64 chunks: batches big enough for decodes to take time."""
+    data = make_data("<f4", (1024, 1024))
+    z = cuzarr.create_array(
+        store=str(tmp_path), shape=data.shape, chunks=(128, 128), dtype="f4", compressors=compressors
+    )
+    z[...] = data
+    return data, cuzarr.open_array(str(tmp_path), device="cuda")
+
+
+@pytest.mark.parametrize("compressors", [cuzarr.codecs.ZstdCodec(), cuzarr.codecs.BloscCodec(cname="lz4")])
+def test_reads_on_a_non_blocking_stream(tmp_path, compressors):
+    """Decodes run on the caller's current stream: results are complete when read on it."""
+    data, z = _large(tmp_path, compressors)
+    with cupy.cuda.Stream(non_blocking=True) as stream:
+        for _ in range(3):
+            got = z[...]
+            stream.synchronize()
+            np.testing.assert_array_equal(got.get(), data)
+
+
+def test_concurrent_reads_from_threads(tmp_path):
+    """nvCOMP codecs are thread-local: four threads reading at once all get the right data."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    data, z = _large(tmp_path, cuzarr.codecs.ZstdCodec())
+    windows = [(slice(i * 128, i * 128 + 384), slice(None)) for i in range(6)]
+
+    def read(window):
+        return [z[window].get() for _ in range(3)]
+
+    with ThreadPoolExecutor(4) as pool:
+        for window, results in zip(windows, pool.map(read, windows)):
+            for got in results:
+                np.testing.assert_array_equal(got, data[window])

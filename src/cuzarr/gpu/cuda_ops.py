@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,10 @@ _KERNEL_FILES = {
 #: Column of each kernel's table that bounds the work per descriptor (sizes the x grid).
 _WORK = {"batch_memcpy": "nbytes", "copy_strided": "nelems", "byteswap": "nitems"}
 _NVCOMP_NAMES = {"lz4": "lz4", "zstd": "zstd", "deflate": "deflate"}
+#: Codecs a thread keeps, one per (codec, stream): more means streams come and go; start afresh.
+_CODECS_PER_THREAD = 16
+#: ``__cuda_array_interface__`` stream values that name the legacy and per-thread default streams.
+_CAI_SPECIAL_STREAMS = {1: 0, 2: 2}
 
 
 def kernel_dir() -> Path:
@@ -59,7 +64,7 @@ class CudaOps(DeviceOps):
         self.xp = cupy
         self._cupy, self._nvcomp = cupy, nvcomp
         self._modules: dict[str, Any] = {}
-        self._codecs: dict[str, Any] = {}
+        self._thread = threading.local()  # nvCOMP codecs are thread-local (its API guarantees)
 
     # -- memory ---------------------------------------------------------------------------------
     def empty(self, nbytes: int) -> Any:
@@ -156,12 +161,36 @@ class CudaOps(DeviceOps):
 
     # -- nvCOMP ---------------------------------------------------------------------------------------
     def _codec(self, codec: str) -> Any:
-        if codec not in self._codecs:
+        """This thread's nvCOMP codec on this thread's current stream.
+
+        nvCOMP forbids sharing a ``Codec`` between threads, and a codec made without
+        ``cuda_stream`` runs on a stream of its own, unordered with the copies and kernels that
+        feed it: so each thread gets its own codec per current stream.
+        """
+        stream = int(self._cupy.cuda.get_current_stream().ptr)
+        cache = getattr(self._thread, "codecs", None)
+        if cache is None or len(cache) >= _CODECS_PER_THREAD:
+            cache = self._thread.codecs = {}
+        found = cache.get((codec, stream))
+        if found is None:
             nv = self._nvcomp
-            self._codecs[codec] = nv.Codec(
-                algorithm=_NVCOMP_NAMES[codec], bitstream_kind=nv.BitstreamKind.RAW
+            found = nv.Codec(
+                algorithm=_NVCOMP_NAMES[codec], bitstream_kind=nv.BitstreamKind.RAW, cuda_stream=stream
             )
-        return self._codecs[codec]
+            cache[(codec, stream)] = found
+        return found
+
+    def _await_producers(self, arrays: Any) -> None:
+        """Wait for the streams nvCOMP names in its results' ``__cuda_array_interface__``.
+
+        They are the codec's stream (this thread's current one) when nvCOMP honours
+        ``cuda_stream``; any other stream named there is waited on too, so the kernels queued
+        after the decode never read output that is still being written.
+        """
+        cp, current = self._cupy, int(self._cupy.cuda.get_current_stream().ptr)
+        for stream in {_cai_stream(a) for a in arrays or ()} - {None, current}:
+            cp.cuda.ExternalStream(stream).synchronize()
+        self.synchronize()
 
     def _decode(self, codec: str, rows: np.ndarray) -> list[int]:
         nv, nvc = self._nvcomp, self._codec(codec)
@@ -169,7 +198,7 @@ class CudaOps(DeviceOps):
         dst = nv.as_arrays([self._wrap(r["dst"], r["dst_size"]) for r in rows])
         config = nvc.decompression_config(src)
         decoded = nvc.decode(src, out=dst, decompression_config=config)
-        self.synchronize()
+        self._await_producers(decoded or dst)
         return [int(getattr(a, "buffer_size", r["dst_size"])) for a, r in zip(decoded or dst, rows)]
 
     def decompress_streams(self, codec: str, table: np.ndarray) -> np.ndarray:
@@ -190,6 +219,7 @@ class CudaOps(DeviceOps):
     def compress_streams(self, codec: str, table: np.ndarray, level: int) -> np.ndarray:
         nv, nvc = self._nvcomp, self._codec(codec)
         encoded = nvc.encode(nv.as_arrays([self._wrap(r["src"], r["src_size"]) for r in table]))
+        self._await_producers(encoded)
         sizes = np.array([int(a.buffer_size) for a in encoded], np.int64)
         pieces = [self._cupy.asarray(a).view(self._cupy.uint8).reshape(-1) for a in encoded]
         fits = sizes <= table["dst_size"]
@@ -205,3 +235,15 @@ class CudaOps(DeviceOps):
 
     def alignment(self, codec: str) -> tuple[int, int]:
         return (8, 8) if codec in ("lz4", "zstd", "deflate") else (1, 1)
+
+
+def _cai_stream(array: Any) -> int | None:
+    """The stream an array's producer wrote it on, from its ``__cuda_array_interface__``
+    (``None`` when it names none: nothing to wait for)."""
+    try:
+        stream = array.__cuda_array_interface__.get("stream")
+    except Exception:  # a host array, or an object without the interface
+        return None
+    if not stream:
+        return None
+    return _CAI_SPECIAL_STREAMS.get(int(stream), int(stream))
