@@ -61,7 +61,7 @@ bench: $(STAMP)
 wheelhouse:
 	$(PY) -m pip download -q -d wheelhouse --only-binary=:all: --python-version 3.12 \
 		--platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
-		"nvidia-nvcomp-cu13" "kvikio-cu13" numcodecs crc32c zstandard fsspec filelock "zarr>=3.1" \
+		"nvidia-nvcomp-cu13" "kvikio-cu13" numcodecs crc32c zstandard "deflate>=0.9" fsspec filelock "zarr>=3.1" \
 		"dask[array]" xarray
 	# kvikio pulls CuPy (69 MB) and NumPy (16 MB), which the image has: drop them to fit the 64 MiB carry
 	rm -f wheelhouse/cupy_cuda* wheelhouse/numpy-*

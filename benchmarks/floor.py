@@ -2,7 +2,8 @@
 
 A Zarr library cannot read faster than its codec decodes, nor write faster than it encodes
 (the bytes must match zarr-python's, so the encoder is fixed: numcodecs; small zstd chunks
-decode with the faster python-zstandard, about 1 MiB of chunks per native call). The floor times
+decode with the faster python-zstandard, about 1 MiB of chunks per native call, and gzip with
+libdeflate, as cuzarr does). The floor times
 exactly that, with everything else taken away: every chunk is already a contiguous array in memory (no
 store, no slicing, no allocation of the output) and is coded on every core at once (one chunk
 for the per-chunk question, as a single read decodes one chunk on one core). ``floor / peer``
@@ -20,6 +21,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import deflate
 import numpy as np
 import zstandard
 
@@ -59,6 +61,7 @@ class CodecFloor:
         # makes a context per call); larger ones with numcodecs into reused memory
         chunk_nbytes = int(np.prod(chunks)) * data.dtype.itemsize
         self._small_zstd = codec == "zstd" and chunk_nbytes <= 256 << 10
+        self._gzip = codec == "gzip"  # libdeflate, whole-chunk (as cuzarr up to 2 MiB chunks)
         per_run = max(1, (1 << 20) // max(chunk_nbytes, 1))  # ~1 MiB per run: in cache, balanced
         self._runs = [
             range(i, min(i + per_run, len(self._pieces))) for i in range(0, len(self._pieces), per_run)
@@ -77,6 +80,8 @@ class CodecFloor:
     def _decode(self, i: int) -> None:
         if self._codec is None:
             self._outputs[i].reshape(-1).view(np.uint8)[:] = np.frombuffer(self._encoded[i], np.uint8)
+        elif self._gzip:
+            deflate.gzip_decompress(self._encoded[i], self._pieces[i].nbytes)
         else:
             self._codec.decode(self._encoded[i], out=self._outputs[i])
 

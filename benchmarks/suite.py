@@ -334,10 +334,14 @@ def run_suite(
     count: int = 100,
     libraries: tuple[str, ...] | None = None,
     progress: Callable[[str], None] = lambda step: None,
+    only: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Run a set of cases; returns the JSON record (see the module docstring)."""
+    """Run a set of cases (those whose names contain one of ``only``, when given); returns the
+    JSON record (see the module docstring)."""
     libraries = libraries or available_libraries()
-    case_list = cases(which, size)
+    case_list = [c for c in cases(which, size) if not only or any(part in c.name for part in only)]
+    if not case_list:
+        raise SystemExit(f"no case of the {which!r} set matches {list(only)}")
     root = tempfile.mkdtemp(prefix="cuzarr-bench-")
     records: list[dict[str, Any]] = []
     data_cache: dict[str, np.ndarray] = {}
@@ -508,9 +512,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--count", type=int, default=100, help="selections per per-second question")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
+    parser.add_argument(
+        "--case", action="append", default=[], help="run only cases whose name contains this (repeatable)"
+    )
     args = parser.parse_args(argv)
     record = run_suite(
-        args.set, args.size, args.repeat, args.count, progress=lambda step: print(step, flush=True)
+        args.set,
+        args.size,
+        args.repeat,
+        args.count,
+        progress=lambda step: print(step, flush=True),
+        only=tuple(args.case),
     )
     print(ratio_table(record))
     print("\n".join(p for p in save(record, args.out) if p))

@@ -1,51 +1,21 @@
 """The ``gzip`` codec: numcodecs' GZip stream, with exact-size decoding into ``out``.
 
 Encoding is numcodecs' (as zarr-python's), so chunks match zarr-python byte for byte except
-for the 4-byte mtime that the gzip header stamps with the current time. Decoding reads into
-``out`` and checks the exact size (numcodecs' GZip accepts a short stream into a larger
-``out`` without complaint).
+for the 4-byte mtime that the gzip header stamps with the current time. Decoding fills ``out``
+and checks the exact size (numcodecs' GZip accepts a short stream into a larger ``out`` without
+complaint); ``codecs/inflate.py`` does it, with libdeflate where it can.
 """
 
 from __future__ import annotations
 
-import gzip as _gzip
-import io
 from typing import Any
 
 import numpy as np
 from numcodecs.gzip import GZip
 
 from ..errors import MetadataError
-from .base import BytesBytesCodec, BytesLike, ChunkSpec, as_uint8, check_decoded_size, codec_errors
-
-_READ_SIZE = 1 << 20
-
-
-def gzip_decode(data: BytesLike, out: np.ndarray | None = None, *, codec: str = "gzip") -> BytesLike:
-    """Decode a (possibly multi-member) gzip stream; with ``out`` (flat uint8) fill exactly all of it."""
-    with codec_errors(codec):
-        source = data if isinstance(data, bytes) else as_uint8(data)
-        if out is None:
-            return _gzip.decompress(source)
-        with _gzip.GzipFile(fileobj=io.BytesIO(source), mode="rb") as stream:
-            filled = 0
-            view = memoryview(out)
-            while filled < out.size:
-                # bounded reads: GzipFile.readinto builds a bytes object of the requested size first
-                n = stream.readinto(view[filled : filled + _READ_SIZE])
-                if not n:
-                    break
-                filled += n
-            if filled == out.size and stream.read(1):
-                filled += 1
-        check_decoded_size(filled, out.size, codec) if filled <= out.size else _too_long(out.size, codec)
-        return out
-
-
-def _too_long(expected: int, codec: str) -> None:
-    from ..errors import CodecError
-
-    raise CodecError(f"decoded more than the expected {expected} bytes", codec=codec)
+from .base import BytesBytesCodec, BytesLike, ChunkSpec, as_uint8, codec_errors
+from .inflate import gzip_decode
 
 
 class GzipCodec(BytesBytesCodec):

@@ -33,7 +33,7 @@ from .base import (
     codec_errors,
 )
 from .blosc import blosc_decode, header_sizes
-from .gzip import gzip_decode
+from .inflate import gzip_decode, zlib_decode
 from .limits import check_declared_size, decode_limit, inflate_bounded, zstd_bound
 from .zstd import zstd_decode
 
@@ -337,6 +337,11 @@ class Zstd(NumcodecsBytesBytesCodec, numcodecs_id="zstd"):
 
 class Zlib(_Inflate, numcodecs_id="zlib"):
     fmt = "zlib"
+
+    def _decode(self, data: BytesLike, limit: int, out: np.ndarray | None) -> Any:
+        if out is not None:  # inflated straight into ``out``, exact size checked
+            return zlib_decode(data, out, codec=self.codec_name)
+        return super()._decode(data, limit, out)
 
 
 class GZip(_Inflate, numcodecs_id="gzip"):

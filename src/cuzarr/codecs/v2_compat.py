@@ -22,13 +22,18 @@ from ..metadata.dtypes_v2 import OBJECT_CODEC_IDS
 from .base import BytesLike, ChunkSpec, as_uint8, check_decoded_size, codec_errors, raise_for_chunk
 from .blosc import blosc_decode
 from .chain import check_out, decode_batch_with, decompress_to_array, encode_batch_with, no_alias
-from .gzip import gzip_decode
+from .inflate import gzip_decode, zlib_decode
 from .limits import decode_limit, decompress_bounded
 from .vlen import check_item_count
 from .zstd import ZstdCodec, zstd_decode
 
 # numcodecs ids whose streams cuzarr can size-check and decode into preallocated memory
-_CHECKED_DECODERS = {"blosc": blosc_decode, "zstd": zstd_decode, "gzip": gzip_decode}
+_CHECKED_DECODERS = {
+    "blosc": blosc_decode,
+    "zstd": zstd_decode,
+    "gzip": gzip_decode,
+    "zlib": zlib_decode,
+}
 
 
 # object codecs whose stream starts with the item count (checked before numcodecs allocates for it)
