@@ -3,9 +3,13 @@
 Question answered: how fast does a whole float32 field (1 GiB at the default --size 16384) with
 512x512 chunks read into device memory, warm page cache, for zstd and blosc-lz4-shuffle? Every
 library reads the same files (written once by cuzarr on the CPU). Prints GB/s, cuzarr's ratio
-to each peer and the process's peak host RSS; --json writes the numbers with device and date.
+to each peer, the host memory a cuzarr device read adds at its peak (RSS sampled during the
+read: it should stay near the staging arena, not the array size) and where cuzarr's device read
+spends its time (host seconds per phase: fetch into pinned staging, decode, scatter). Every
+reader runs once untimed first (CUDA kernels compile, nvCOMP and the staging arena initialise),
+then ``--repeat`` times; the best run counts. --json writes the numbers with device and date.
 
-    python benchmarks/gpu_read.py [--device cuda|emulated] [--size 16384] [--chunk 512] [--json out.json]
+    python benchmarks/gpu_read.py [--device cuda|emulated] [--size 16384] [--chunk 512] [--repeat 3] [--json out.json]
 
 ``--device emulated --size 2048`` is a CPU dry run of the same code path (no GPU needed).
 """
@@ -25,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from harness import smooth_field
+from harness import PeakMemory, smooth_field
 
 import cuzarr
 from cuzarr.codecs import BloscCodec, ZstdCodec
@@ -48,6 +52,18 @@ def timed(function: Callable[[], Any], device: str) -> tuple[float, Any]:
     result = function()
     synchronize(device)
     return time.perf_counter() - start, result
+
+
+def best_time(function: Callable[[], Any], device: str, repeat: int) -> tuple[float, list[float], Any]:
+    """One untimed warm-up call, then the best of ``repeat`` timed calls (and all of them)."""
+    _, result = timed(function, device)
+    del result  # the warm-up's output must not hold device memory during the timed runs
+    times, result = [], None
+    for _ in range(repeat):
+        result = None
+        seconds, result = timed(function, device)
+        times.append(seconds)
+    return min(times), times, result
 
 
 def peers(path: str, device: str) -> dict[str, Callable[[], Any]]:
@@ -77,6 +93,23 @@ def peers(path: str, device: str) -> dict[str, Callable[[], Any]]:
     return readers
 
 
+def device_read_details(array: Any, device: str) -> dict[str, Any]:
+    """One more cuzarr device read of ``array``: host memory it adds at its peak, the staging
+    arena it holds, and host seconds per phase (``DeviceBackend.timings``)."""
+    backend = array._backend
+    backend.timings.reset()
+    with PeakMemory(trace=False) as peak:
+        seconds, out = timed(lambda: array[...], device)
+    del out
+    phases = backend.timings.snapshot()
+    return {
+        "seconds": seconds,
+        "host_peak_added_gib": peak.rss_bytes / 2**30,
+        "staging_gib": backend.slots.cached_bytes / 2**30,
+        "phases": phases,
+    }
+
+
 def device_name(device: str) -> str:
     if device == "cuda":
         import cupy
@@ -91,6 +124,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     nbytes = data.nbytes
     root = tempfile.mkdtemp(prefix="cuzarr-gpu-read-")
     results: dict[str, Any] = {}
+    runs: dict[str, list[float]] = {}
+    details: dict[str, Any] = {}
     try:
         for name, make_codec in CODECS.items():
             path = str(Path(root) / name)
@@ -106,15 +141,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             row: dict[str, float] = {}
             for label, device in ((f"cuzarr-{args.device}", args.device), ("cuzarr-cpu", "cpu")):
                 array = cuzarr.open_array(path, mode="r", device=device)
-                seconds, out = timed(lambda array=array: array[...], device)
+                seconds, times, out = best_time(lambda array=array: array[...], device, args.repeat)
                 check = out.get() if hasattr(out, "get") and device == "cuda" else np.asarray(out)
                 assert np.array_equal(check, data), f"{label} read wrong data"
+                del out, check
                 row[label] = nbytes / seconds / 1e9
+                runs[f"{name} {label}"] = times
+                if device == args.device:
+                    details[name] = device_read_details(array, device)
             if not args.skip_peers:
                 for label, reader in peers(path, args.device).items():
                     try:
-                        seconds, _ = timed(reader, args.device)
+                        seconds, times, _ = best_time(reader, args.device, args.repeat)
                         row[label] = nbytes / seconds / 1e9
+                        runs[f"{name} {label}"] = times
                     except Exception as exc:  # a peer failing is a result, not a crash
                         row[label] = float("nan")
                         print(f"  {label} failed on {name}: {type(exc).__name__}: {exc}")
@@ -129,6 +169,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "chunks": [args.chunk, args.chunk],
         "gib": nbytes / 2**30,
         "gb_per_s": results,
+        "repeat": args.repeat,
+        "seconds_per_run": runs,
+        "cuzarr_device_read": details,
         "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
         "cuzarr": cuzarr.__version__ if hasattr(cuzarr, "__version__") else "dev",
     }
@@ -142,7 +185,17 @@ def report(summary: dict[str, Any], device: str) -> None:
         for label, rate in row.items():
             ratio = "" if label == ours or not rate else f"  (cuzarr {row[ours] / rate:.1f}x)"
             print(f"    {label:<20} {rate:7.2f} GB/s{ratio}")
-    print(f"  peak host RSS {summary['peak_rss_gib']:.2f} GiB")
+    for codec, info in summary.get("cuzarr_device_read", {}).items():
+        print(
+            f"  cuzarr-{device} {codec}: {info['seconds']:.3f} s, host memory added at peak "
+            f"{info['host_peak_added_gib']:.2f} GiB, staging arena {info['staging_gib']:.2f} GiB"
+        )
+        for phase, t in info["phases"].items():
+            print(
+                f"    {phase:<8} {t['seconds']:7.3f} s over {t['calls']:4d} calls, "
+                f"{t['bytes'] / 2**30:6.2f} GiB, {t['gb_per_s']:7.2f} GB/s per thread"
+            )
+    print(f"  peak host RSS of the whole run {summary['peak_rss_gib']:.2f} GiB (includes the source data)")
 
 
 def main() -> None:
@@ -150,6 +203,7 @@ def main() -> None:
     parser.add_argument("--device", choices=["cuda", "emulated"], default="cuda")
     parser.add_argument("--size", type=int, default=16384)
     parser.add_argument("--chunk", type=int, default=512)
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per reader, after one warm-up")
     parser.add_argument("--skip-peers", action="store_true")
     parser.add_argument(
         "--json", nargs="?", const="", default=None, help="write JSON (default: benchmarks/results/)"

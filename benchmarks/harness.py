@@ -59,11 +59,13 @@ def summarize(times: list[float]) -> dict[str, float]:
 
 class PeakMemory:
     """Peak memory of a block beyond what was allocated before it: Python/NumPy heap via
-    tracemalloc (``traced_bytes``) and process RSS sampled every millisecond (``rss_bytes``, which
-    also sees native allocations such as tensorstore's)."""
+    tracemalloc (``traced_bytes``, unless ``trace=False``: tracing slows Python down) and process
+    RSS sampled every millisecond (``rss_bytes``, which also sees native allocations such as
+    tensorstore's or pinned staging memory; from psutil, else ``/proc/self/statm``)."""
 
-    def __init__(self, interval: float = 0.001):
+    def __init__(self, interval: float = 0.001, trace: bool = True):
         self._interval = interval
+        self._trace = trace
         self.traced_bytes = 0
         self.rss_bytes = 0
 
@@ -78,21 +80,29 @@ class PeakMemory:
         self._rss0 = self._rss_peak = self._rss()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
         self._sampler.start()
-        tracemalloc.start()
-        tracemalloc.reset_peak()
-        self._traced0 = tracemalloc.get_traced_memory()[0]
+        if self._trace:
+            tracemalloc.start()
+            tracemalloc.reset_peak()
+            self._traced0 = tracemalloc.get_traced_memory()[0]
         return self
 
     def _rss(self) -> int:
-        return self._process.memory_info().rss if self._process is not None else 0
+        if self._process is not None:
+            return self._process.memory_info().rss
+        try:
+            with open("/proc/self/statm") as statm:
+                return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            return 0
 
     def _sample(self) -> None:
         while not self._stop.wait(self._interval):
             self._rss_peak = max(self._rss_peak, self._rss())
 
     def __exit__(self, *exc: object) -> None:
-        self.traced_bytes = tracemalloc.get_traced_memory()[1] - self._traced0
-        tracemalloc.stop()
+        if self._trace:
+            self.traced_bytes = tracemalloc.get_traced_memory()[1] - self._traced0
+            tracemalloc.stop()
         self._stop.set()
         self._sampler.join()
         self._rss_peak = max(self._rss_peak, self._rss())

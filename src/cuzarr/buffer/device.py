@@ -36,6 +36,7 @@ from ..gpu.recovery import run_in_parts
 from ..gpu.slots import StagingSlots
 from ..gpu.staging import StagedChunks, read_files, stage
 from ..gpu.streams import NeedsFallback
+from ..gpu.timings import PhaseTimes
 from .base import Backend, all_equal_numpy
 
 logger = logging.getLogger("cuzarr.gpu")
@@ -56,6 +57,8 @@ class DeviceBackend(Backend):
         self._warned: weakref.WeakSet[Any] = weakref.WeakSet()
         #: recoveries so far: ``oom_splits``, ``oom_retries``, ``oom_unstaged`` and ``device_errors``
         self.stats: Counter[str] = Counter()
+        #: host seconds per phase (``fetch``, ``decode``, ``scatter``, ``encode``), for benchmarks
+        self.timings = PhaseTimes()
 
     def release(self) -> None:
         """Let go of the free staging slots and the ops' cached blocks (after a failed batch).
@@ -101,6 +104,12 @@ class DeviceBackend(Backend):
         ``decode_chunks`` (or ``discard_fetched``) gives it back. When no slot fits, the bytes
         stay in ordinary host memory and ``decode_chunks`` stages them in parts.
         """
+        with self.timings.phase("fetch") as phase:
+            fetched = self._fetch(store, keys)
+            phase.nbytes = sum(0 if v is None else len(v) for v in fetched)
+        return fetched
+
+    def _fetch(self, store: Any, keys: Sequence[str]) -> StagedChunks | list[Any]:
         path_of = getattr(store, "path_of", None)
         local = path_of is not None and type(store).__name__ == "LocalStore"
         values = None if local else store.get_many(keys)
@@ -154,7 +163,8 @@ class DeviceBackend(Backend):
         if staged is not None and staged.lease is not None:
             self.ops.note_staging("read", staged.lease.number)
         try:
-            results = self._decode_chunks(codecs, encoded, keys, outs)
+            with self.timings.phase("decode", len(keys) * codecs.spec.nbytes):
+                results = self._decode_chunks(codecs, encoded, keys, outs)
         except BaseException:
             if staged is not None:
                 staged.give_back(keep=False)
@@ -225,11 +235,12 @@ class DeviceBackend(Backend):
                     f"chunk {key!r} has shape {tuple(chunk.shape)}, expected {tuple(spec.shape)}"
                 )
         plan = self._plan(codecs)
-        return self._in_parts(
-            lambda start, stop: self._encode_part(codecs, plan, chunks[start:stop], keys[start:stop]),
-            keys,
-            "encoding",
-        )
+        with self.timings.phase("encode", len(keys) * spec.nbytes):
+            return self._in_parts(
+                lambda start, stop: self._encode_part(codecs, plan, chunks[start:stop], keys[start:stop]),
+                keys,
+                "encoding",
+            )
 
     def _encode_part(
         self, codecs: Any, plan: DevicePlan | str, chunks: Sequence[Any], keys: Sequence[str]
@@ -279,7 +290,8 @@ class DeviceBackend(Backend):
                 device_decode.copy_into(self.ops, pairs[start:stop])
             return [None] * (stop - start)
 
-        self._in_parts(run, self._names_of(chunks), "scattering")
+        with self.timings.phase("scatter", sum(int(t.nbytes) for _, t in pairs)):
+            self._in_parts(run, self._names_of(chunks), "scattering")
 
     def _names_of(self, chunks: Sequence[Any]) -> list[str]:
         """Chunk keys of arrays returned by this thread's last ``decode_chunks`` (for errors)."""

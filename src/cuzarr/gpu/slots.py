@@ -109,6 +109,12 @@ class StagingSlots:
         """Free slots kept for the next batch."""
         return len(self._free)
 
+    @property
+    def cached_bytes(self) -> int:
+        """Host bytes of the free slots: between reads, the whole staging arena."""
+        with self._lock:
+            return sum(slot.host.size for slot in self._free if slot.host is not None)
+
     def _allocate(self, nbytes: int) -> np.ndarray:
         try:
             return self._ops.host_empty(max(int(nbytes * _HEADROOM), _MIN_SLOT))
