@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DimSelection:
     """The elements ``range(start, stop, step)`` of one dimension (``step > 0``)."""
 
@@ -33,7 +33,7 @@ class DimSelection:
         return len(range(self.start, self.stop, self.step))
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class ArrayDimSelection:
     """Integer positions (any order, repeats allowed) selected along one dimension."""
 
@@ -46,7 +46,7 @@ class ArrayDimSelection:
         return len(self.indices)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BasicSelection:
     """A normalised basic (or orthogonal) selection of an array of ``array_shape``."""
 

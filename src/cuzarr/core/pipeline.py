@@ -8,6 +8,7 @@ in one ``set_many``. Batches are bounded in decoded bytes so memory stays flat.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, closing, nullcontext
@@ -66,7 +67,7 @@ class ChunkIO:
 
     @property
     def chunk_nbytes(self) -> int:
-        return int(np.prod(self.chunk_shape, dtype=np.int64)) * self.dtype.itemsize
+        return math.prod(self.chunk_shape) * self.dtype.itemsize  # per read: no NumPy call
 
     @property
     def store(self) -> Store:

@@ -18,7 +18,7 @@ import numpy as np
 from .indexing import ArrayDimSelection, BasicSelection, DimSelection
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class ChunkProjection:
     """One chunk touched by a selection.
 
@@ -37,7 +37,7 @@ class ChunkProjection:
     is_whole_chunk: bool
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class _DimPiece:
     chunk_index: int
     chunk_slice: Any  # slice or int64 array
