@@ -62,8 +62,9 @@ wheelhouse:
 	$(PY) -m pip download -q -d wheelhouse --only-binary=:all: --python-version 3.12 \
 		--platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
 		"nvidia-nvcomp-cu13" "kvikio-cu13" numcodecs crc32c zstandard "deflate>=0.9" fsspec filelock "zarr>=3.1" \
-		"dask[array]" xarray
+		"dask[array]"
 	# kvikio pulls CuPy (69 MB) and NumPy (16 MB), which the image has: drop them to fit the 64 MiB carry
+	# (xarray, with pandas, is on the image too, so it is not downloaded at all)
 	rm -f wheelhouse/cupy_cuda* wheelhouse/numpy-*
 	du -sh wheelhouse
 

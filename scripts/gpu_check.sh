@@ -23,7 +23,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 # cuzarr's own dependencies first (an import error would skip every GPU test), then the peers
 timeout 240 "$VENV/bin/pip" install -q --no-index --find-links wheelhouse \
-    nvidia-nvcomp-cu13 kvikio-cu13 numcodecs crc32c zstandard deflate fsspec filelock zarr "dask[array]" xarray \
+    nvidia-nvcomp-cu13 kvikio-cu13 numcodecs crc32c zstandard deflate fsspec filelock zarr "dask[array]" \
     2>&1 | tail -5 | tee "$OUT/pip.txt"
 export PYTHONPATH="$ROOT/src:$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 export CUZARR_KERNELS="$ROOT/kernels"
