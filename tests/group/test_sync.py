@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import pickle
 import threading
+import time
 from contextlib import contextmanager
 
 import numpy as np
@@ -147,3 +148,31 @@ def test_entry_points_accept_synchronizer(entry, tmp_path):
     else:
         node = getattr(cuzarr, entry)(path, synchronizer=sync)
     assert node.synchronizer is sync
+
+
+def test_thread_synchronizer_forgets_idle_locks_and_is_reentrant():
+    sync = cuzarr.ThreadSynchronizer()
+    with sync.lock([f"c/{i}" for i in range(1000)]):
+        assert len(sync._locks) == 1000
+        with sync.lock(["c/5"]):  # the same thread again: no deadlock
+            assert sync["c/5"].locked()
+    assert sync._locks == {} and not sync["c/5"].locked()
+
+
+def test_thread_synchronizer_excludes_other_threads():
+    sync, inside, order = cuzarr.ThreadSynchronizer(), threading.Event(), []
+
+    def other():
+        inside.wait()
+        assert not sync["k"].acquire(blocking=False)  # held by the main thread: refused at once
+        with sync["k"]:
+            order.append("other")
+
+    worker = threading.Thread(target=other)
+    worker.start()
+    with sync["k"]:
+        inside.set()
+        time.sleep(0.05)
+        order.append("main")
+    worker.join()
+    assert order == ["main", "other"] and sync._locks == {}

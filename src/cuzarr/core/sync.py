@@ -45,19 +45,62 @@ class _LockMany:
             yield
 
 
+class _KeyLock:
+    """The lock of one key of a ``ThreadSynchronizer``: re-entrant, and forgotten by the
+    synchronizer once no thread holds or waits for it, so writing millions of chunks does not
+    leave millions of locks behind."""
+
+    def __init__(self, owner: ThreadSynchronizer, key: str):
+        self._owner, self._key = owner, key
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        entry = self._owner._enter(self._key)
+        if entry[0].acquire(blocking, timeout):
+            return True
+        self._owner._leave(self._key)
+        return False
+
+    def release(self) -> None:
+        self._owner._locks[self._key][0].release()
+        self._owner._leave(self._key)
+
+    def locked(self) -> bool:
+        """Whether some thread holds (or is waiting for) this key's lock."""
+        return self._key in self._owner._locks
+
+    def __enter__(self) -> _KeyLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
 class ThreadSynchronizer(_LockMany):
-    """Per-key ``threading.Lock``s; share one instance between the threads writing an array."""
+    """Per-key re-entrant locks; share one instance between the threads writing an array."""
 
     def __init__(self) -> None:
         self._mutex = threading.Lock()
-        self._locks: dict[str, threading.Lock] = {}
+        #: key -> [lock, holders and waiters]; entries go when their count drops to zero
+        self._locks: dict[str, list[Any]] = {}
 
-    def __getitem__(self, key: str) -> threading.Lock:
+    def __getitem__(self, key: str) -> _KeyLock:
+        return _KeyLock(self, key)
+
+    def _enter(self, key: str) -> list[Any]:
         with self._mutex:
-            lock = self._locks.get(key)
-            if lock is None:
-                lock = self._locks[key] = threading.Lock()
-            return lock
+            entry = self._locks.get(key)
+            if entry is None:
+                entry = self._locks[key] = [threading.RLock(), 0]
+            entry[1] += 1
+            return entry
+
+    def _leave(self, key: str) -> None:
+        with self._mutex:
+            entry = self._locks[key]
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._locks[key]
 
     def __getstate__(self) -> dict[str, Any]:
         return {}  # locks do not cross processes; a copy starts with fresh ones
