@@ -321,6 +321,15 @@ def available_libraries() -> tuple[str, ...]:
     return tuple(names)
 
 
+def select_cases(which: str, size: int, only: tuple[str, ...] = ()) -> list[Case]:
+    """The cases of a set, or those whose names contain one of ``only`` (an error if none does)."""
+    case_list = [c for c in cases(which, size) if not only or any(part in c.name for part in only)]
+    if not case_list:
+        names = ", ".join(c.name for c in cases(which, size))
+        raise SystemExit(f"no case of the {which!r} set matches {list(only)} (cases: {names})")
+    return case_list
+
+
 def steps_of(case_list: list[Case], libraries: tuple[str, ...], repeat: int) -> int:
     """Progress steps of a run: one per library (and codec floor) per repeat per question."""
     floors = sum(len(set(c.questions) & set(QUESTIONS)) for c in case_list)
@@ -339,9 +348,7 @@ def run_suite(
     """Run a set of cases (those whose names contain one of ``only``, when given); returns the
     JSON record (see the module docstring)."""
     libraries = libraries or available_libraries()
-    case_list = [c for c in cases(which, size) if not only or any(part in c.name for part in only)]
-    if not case_list:
-        raise SystemExit(f"no case of the {which!r} set matches {list(only)}")
+    case_list = select_cases(which, size, only)
     root = tempfile.mkdtemp(prefix="cuzarr-bench-")
     records: list[dict[str, Any]] = []
     data_cache: dict[str, np.ndarray] = {}

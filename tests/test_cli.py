@@ -32,6 +32,30 @@ def test_bench_runs_the_default_set_and_writes_a_record(tmp_path, capsys, monkey
     assert all(r["min_s"] <= r["median_s"] <= r["max_s"] for r in record["results"])
 
 
+def test_bench_runs_only_the_cases_asked_for(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("psutil")
+    suite = cli._find_suite(None)
+    monkeypatch.setattr(suite, "available_libraries", lambda: ("cuzarr",))
+    args = [
+        "bench",
+        "--set",
+        "full",
+        "--case",
+        "gzip",
+        "--size",
+        "256",
+        "--repeat",
+        "1",
+        "--out",
+        str(tmp_path),
+    ]
+    assert cli.main(args) == 0
+    (record_path,) = tmp_path.glob("*.json")
+    assert {r["case"] for r in json.loads(record_path.read_text())["results"]} == {"512 gzip"}
+    with pytest.raises(SystemExit, match="no case of the 'full' set matches"):
+        cli.main([*args[:4], "nothing-like-this", *args[5:]])
+
+
 @pytest.fixture
 def hierarchy(tmp_path):
     root = cuzarr.group(store=str(tmp_path / "h.zarr"))

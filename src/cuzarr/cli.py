@@ -5,7 +5,7 @@
     cuzarr convert SRC DST [--chunks ...] [--shards ...] [--codec zstd] [--zarr-format 3]
     cuzarr copy SRC DST [--if-exists ...]   every key, bytes untouched
     cuzarr clean PATH [--min-age SECONDS]   remove temp files left by killed writers
-    cuzarr bench [--set default|full] [--size N] [--repeat R] [--out DIR]
+    cuzarr bench [--set default|full] [--case NAME] [--size N] [--repeat R] [--out DIR]
 
 A subcommand is a pair ``(add_arguments(parser), run(args) -> exit code)``; adding one is one
 entry in the table.
@@ -33,6 +33,12 @@ def _bench_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per library and question")
     parser.add_argument("--count", type=int, default=100, help="selections per per-second question")
+    parser.add_argument(
+        "--case",
+        action="append",
+        default=[],
+        help="run only the cases whose name contains this, e.g. --case gzip (repeatable)",
+    )
     parser.add_argument("--out", default=None, help="where the JSON and PNG go (default benchmarks/results)")
     parser.add_argument("--suite-dir", default=None, help="the benchmarks/ folder of a cuzarr checkout")
 
@@ -78,10 +84,13 @@ def bench(args: argparse.Namespace) -> int:
     """Time cuzarr against zarr-python and tensorstore, print a ratio table, save JSON and PNG."""
     suite = _find_suite(args.suite_dir)
     libraries = suite.available_libraries()
-    total = suite.steps_of(suite.cases(args.set, args.size), libraries, args.repeat)
+    only = tuple(args.case)
+    total = suite.steps_of(suite.select_cases(args.set, args.size, only), libraries, args.repeat)
     step, close = _progress_bar(total)
     try:
-        record = suite.run_suite(args.set, args.size, args.repeat, args.count, libraries, progress=step)
+        record = suite.run_suite(
+            args.set, args.size, args.repeat, args.count, libraries, progress=step, only=only
+        )
     finally:
         close()
     print(suite.ratio_table(record))
