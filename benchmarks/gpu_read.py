@@ -106,6 +106,8 @@ def device_read_details(array: Any, device: str) -> dict[str, Any]:
         "seconds": seconds,
         "host_peak_added_gib": peak.rss_bytes / 2**30,
         "staging_gib": backend.slots.cached_bytes / 2**30,
+        # whether nvCOMP batches were described by one buffer and offsets (None: not tried / emulated)
+        "nvcomp_offsets_form": getattr(backend.ops, "_offsets_form", None),
         "phases": phases,
     }
 

@@ -11,6 +11,7 @@ import sys
 import threading
 import types
 
+import numpy as np
 import pytest
 
 from cuzarr.gpu import cuda_ops
@@ -98,3 +99,46 @@ def test_results_on_another_stream_are_waited_for(fakes):
 def test_results_on_the_current_stream_need_one_wait(fakes):
     fakes.ops._await_producers([_Result(1), _Result(1)])  # 1: the legacy default stream, ptr 0
     assert fakes.synced == [0]
+
+
+class _Device:
+    """A device buffer as nvCOMP sees one: where it starts and how many bytes it holds."""
+
+    def __init__(self, address: int, nbytes: int):
+        self.__cuda_array_interface__ = {"data": (address, False), "shape": (nbytes,)}
+        self.buffer_size = nbytes
+
+
+def _as_arrays(skew: int = 0, fail: bool = False):
+    """A stand-in for ``nvcomp.as_arrays``: a list of buffers, or one buffer with offsets and sizes
+    (``skew`` shifts the arrays it makes that way, ``fail`` makes that form raise)."""
+    calls = []
+
+    def as_arrays(sources, offsets=None, sizes=None):
+        calls.append("list" if offsets is None else "offsets")
+        if offsets is None:
+            return list(sources)
+        if fail:
+            raise TypeError("as_arrays(): incompatible function arguments")
+        base = sources.__cuda_array_interface__["data"][0]
+        return [_Device(base + o + skew, n) for o, n in zip(offsets, sizes)]
+
+    return as_arrays, calls
+
+
+ROWS = (np.array([0x1000, 0x5000, 0x2000], np.uint64), np.array([16, 32, 8], np.int64))
+
+
+@pytest.mark.parametrize(("skew", "fail"), [(0, False), (8, False), (0, True)])
+def test_batch_arrays_take_one_wrapper_when_nvcomp_gives_what_was_asked(fakes, monkeypatch, skew, fail):
+    as_arrays, calls = _as_arrays(skew, fail)
+    monkeypatch.setattr(sys.modules["nvidia.nvcomp"], "as_arrays", as_arrays, raising=False)
+    monkeypatch.setattr(fakes.ops, "_wrap", lambda address, nbytes: _Device(int(address), int(nbytes)))
+    works = skew == 0 and not fail
+    for _ in range(2):
+        arrays = fakes.ops._batch_arrays(*ROWS)
+        assert [a.__cuda_array_interface__["data"][0] for a in arrays] == ROWS[0].tolist()
+        assert [a.buffer_size for a in arrays] == ROWS[1].tolist()
+    assert fakes.ops._offsets_form is works
+    # the short form once checked and kept, or tried once and given up for the per-row form
+    assert calls == (["offsets", "offsets"] if works else ["offsets", "list", "list"])
