@@ -124,6 +124,29 @@ def test_copy_strided_transpose_and_broadcast(mem):
     assert (out2 == 7.5).all()
 
 
+def test_strided_table_fills_rows_as_strided_row_does():
+    layouts = [
+        ((4, 5, 6), (240, 48, 8), (480, 48, 8)),
+        ((4, 5, 6), (8, 32, 160), (240, 48, 8)),  # a transposed source
+        ((1, 5, 6), (240, 48, 8), (480, 48, 8)),
+        ((3,), (0,), (8,)),  # a broadcast scalar
+        ((), (), ()),
+    ]
+    picks = [0, 1, 0, 2, 3, 1, 4, 0]
+    shapes, src_strides, dst_strides = zip(*(layouts[i] for i in picks))
+    src, dst = np.arange(8) * 4096, np.arange(8) * 4096 + (1 << 20)
+    table = d.strided_table(src, dst, shapes, src_strides, dst_strides, 8)
+    expected = np.zeros(len(picks), d.STRIDED)
+    for row, *args in zip(expected, src, dst, shapes, src_strides, dst_strides):
+        d.strided_row(row, *args, 8)
+    assert table.tobytes() == expected.tobytes()
+    with pytest.raises(ValueError, match="dimensions after merging"):
+        nine = (2,) * 9
+        d.strided_table(
+            [0], [0], [nine], [tuple(8 * 3**k for k in range(9))], [tuple(8 * 5**k for k in range(9))], 8
+        )
+
+
 def test_memory_bounds_are_checked(mem):
     buf = np.zeros(16, np.uint8)
     address = mem.register(buf)

@@ -33,20 +33,38 @@ def copy_into(ops: DeviceOps, pairs: Sequence[tuple[Any, Any]]) -> None:
     pairs = [(s, t) for s, t in pairs if s.size]
     if not pairs:
         return
-    table = np.zeros(len(pairs), d.STRIDED)
-    for row, (src, dst) in zip(table, pairs):
-        d.strided_row(
-            row, ops.address(src), ops.address(dst), src.shape, src.strides, dst.strides, src.dtype.itemsize
-        )
+    table = d.strided_table(
+        [ops.address(s) for s, _ in pairs],
+        [ops.address(t) for _, t in pairs],
+        [s.shape for s, _ in pairs],
+        [s.strides for s, _ in pairs],
+        [t.strides for _, t in pairs],
+        pairs[0][0].dtype.itemsize,
+    )
     ops.launch("copy_strided", table)
 
 
-def _views(ops: DeviceOps, arena: Any, count: int, pitch: int, plan: DevicePlan) -> list[Any]:
-    stored = plan.stored_shape
-    return [
-        arena[k * pitch : k * pitch + plan.nbytes].view(plan.dtype).reshape(stored).transpose(plan.inverse)
-        for k in range(count)
-    ]
+def _copy_slots_into(ops: DeviceOps, slots: np.ndarray, plan: DevicePlan, outs: Sequence[Any]) -> None:
+    """``outs[k][...] =`` the decoded chunk at address ``slots[k]`` (laid out as stored), in one
+    launch; the chunks need no array views of their own."""
+    if not len(outs) or not plan.nbytes:
+        return
+    strides = plan.chunk_strides()
+    table = d.strided_table(
+        slots,
+        [ops.address(out) for out in outs],
+        [out.shape for out in outs],
+        [strides] * len(outs),
+        [out.strides for out in outs],
+        plan.dtype.itemsize,
+    )
+    ops.launch("copy_strided", table)
+
+
+def _view_at(ops: DeviceOps, arena: Any, offset: int, plan: DevicePlan) -> Any:
+    """The decoded chunk at ``offset`` of ``arena`` as an array of the chunk's shape."""
+    flat = arena[offset : offset + plan.nbytes].view(plan.dtype)
+    return flat.reshape(plan.stored_shape).transpose(plan.inverse)
 
 
 def decode_batch(
@@ -63,12 +81,13 @@ def decode_batch(
     staged.copied(ops.record_event())  # the slot may be refilled once this copy has run
     base = np.uint64(ops.address(device_in))
     strides = plan.chunk_strides()
-    direct = [fits_in_place(ops, outs[i], plan.dtype, strides) for i in present]
+    direct = np.array([fits_in_place(ops, outs[i], plan.dtype, strides) for i in present], bool)
     pitch = int(align(max(raw, 1)))
-    arena = ops.empty(max(pitch * (len(direct) - sum(direct)), 1))
-    views = iter(_views(ops, arena, len(direct) - sum(direct), pitch, plan))
-    targets = [outs[i] if ok else next(views) for i, ok in zip(present, direct)]
-    slots = np.array([ops.address(t) if raw else 0 for t in targets], np.uint64)
+    arena = ops.empty(max(pitch * int((~direct).sum()), 1))
+    arena_base, in_arena = np.uint64(ops.address(arena)), np.cumsum(~direct) - 1
+    slots = np.array([ops.address(outs[i]) if ok and raw else 0 for i, ok in zip(present, direct)], np.uint64)
+    if raw:  # zero-size chunks have nothing to write: no addresses
+        slots[~direct] = arena_base + in_arena[~direct].astype(np.uint64) * np.uint64(pitch)
 
     addr, sizes = base + staged.offsets[present].astype(np.uint64), staged.sizes[present].copy()
     keep: list[Any] = []
@@ -100,11 +119,13 @@ def decode_batch(
             "byteswap",
             d.table(d.SWAP, addr=slots, nitems=[n] * len(slots), itemsize=[plan.swap] * len(slots)),
         )
-    copy_into(
-        ops, [(t, outs[i]) for i, t, ok in zip(present, targets, direct) if not ok and outs[i] is not None]
-    )
-    for i, target in zip(present, targets):
-        results[i] = outs[i] if outs[i] is not None else target
+    copied = [k for k, i in enumerate(present) if not direct[k] and outs[i] is not None]
+    _copy_slots_into(ops, slots[copied], plan, [outs[present[k]] for k in copied])
+    for k, i in enumerate(present):
+        if outs[i] is not None:
+            results[i] = outs[i]
+        else:  # no output given: the chunk stays in the arena, as a view of it
+            results[i] = _view_at(ops, arena, int(in_arena[k]) * pitch, plan)
     del keep
     return results
 

@@ -63,15 +63,49 @@ def strided_row(
     itemsize: int,
 ) -> None:
     """Fill one ``STRIDED`` row, merging dimensions that are contiguous in both source and destination."""
+    dims = _merged(shape, src_strides, dst_strides)
+    row["src"], row["dst"], row["itemsize"], row["ndim"] = src, dst, itemsize, len(dims)
+    row["nelems"] = int(np.prod(shape, dtype=np.int64)) if len(shape) else 1
+    for k, (n, s, d) in enumerate(dims):
+        row["shape"][k], row["src_strides"][k], row["dst_strides"][k] = n, s, d
+
+
+def strided_table(
+    src: Sequence[int] | np.ndarray,
+    dst: Sequence[int] | np.ndarray,
+    shapes: Sequence[tuple[int, ...]],
+    src_strides: Sequence[tuple[int, ...]],
+    dst_strides: Sequence[tuple[int, ...]],
+    itemsize: int,
+) -> np.ndarray:
+    """A ``STRIDED`` table for many copies at once: rows sharing a layout (shape and both strides;
+    a batch of chunks usually has one or two) are filled together, not one Python call per row."""
+    table = np.zeros(len(shapes), STRIDED)
+    table["src"], table["dst"], table["itemsize"] = src, dst, itemsize
+    layouts: dict[tuple, list[int]] = {}
+    for i, layout in enumerate(zip(shapes, src_strides, dst_strides)):
+        layouts.setdefault(layout, []).append(i)
+    for (shape, s_strides, d_strides), rows in layouts.items():
+        dims = _merged(shape, s_strides, d_strides)
+        index = np.asarray(rows)
+        table["ndim"][index] = len(dims)
+        table["nelems"][index] = int(np.prod(shape, dtype=np.int64)) if len(shape) else 1
+        for k, (n, s, d) in enumerate(dims):
+            table["shape"][index, k] = n
+            table["src_strides"][index, k] = s
+            table["dst_strides"][index, k] = d
+    return table
+
+
+def _merged(
+    shape: Sequence[int], src_strides: Sequence[int], dst_strides: Sequence[int]
+) -> list[tuple[int, int, int]]:
     dims = simplify_dims(shape, src_strides, dst_strides)
     if len(dims) > MAX_DIMS:
         raise ValueError(
             f"a strided copy needs {len(dims)} dimensions after merging; the kernel takes {MAX_DIMS}"
         )
-    row["src"], row["dst"], row["itemsize"], row["ndim"] = src, dst, itemsize, len(dims)
-    row["nelems"] = int(np.prod(shape, dtype=np.int64)) if len(shape) else 1
-    for k, (n, s, d) in enumerate(dims):
-        row["shape"][k], row["src_strides"][k], row["dst_strides"][k] = n, s, d
+    return dims
 
 
 def simplify_dims(
