@@ -17,7 +17,6 @@ import numpy as np
 
 from . import descriptors as d
 from .chain_plan import DevicePlan
-from .decode import copy_into
 from .ops import DeviceOps, align
 from .streams import compress_checked
 
@@ -42,15 +41,33 @@ def gather(ops: DeviceOps, chunks: Sequence[Any], plan: DevicePlan, pitch: int, 
     """All chunks copied into one arena (``pitch`` bytes apart), in stored layout or plain C order."""
     xp = ops.xp
     arena = ops.empty(max(pitch * len(chunks), 1))
-    shape = plan.stored_shape if stored else plan.shape
-    pairs = []
-    for k, chunk in enumerate(chunks):
+    arrays = []
+    for chunk in chunks:
         arr = chunk if isinstance(chunk, xp.ndarray) else xp.asarray(chunk)
-        arr = arr if arr.dtype == plan.dtype else arr.astype(plan.dtype)
-        slot = arena[k * pitch : k * pitch + plan.nbytes].view(plan.dtype).reshape(shape)
-        pairs.append((arr, slot.transpose(plan.inverse) if stored else slot))
-    copy_into(ops, pairs)
+        arrays.append(arr if arr.dtype == plan.dtype else arr.astype(plan.dtype))
+    if not plan.nbytes or not arrays:
+        return arena
+    # the slots' layout is the same for every chunk: addresses and strides, no view per chunk
+    slot_strides = plan.chunk_strides() if stored else _c_strides(plan.shape, plan.dtype.itemsize)
+    base = np.uint64(ops.address(arena))
+    table = d.strided_table(
+        [ops.address(a) for a in arrays],
+        base + np.arange(len(arrays), dtype=np.uint64) * np.uint64(pitch),
+        [a.shape for a in arrays],
+        [a.strides for a in arrays],
+        [slot_strides] * len(arrays),
+        plan.dtype.itemsize,
+    )
+    ops.launch("copy_strided", table)
     return arena
+
+
+def _c_strides(shape: Sequence[int], itemsize: int) -> tuple[int, ...]:
+    strides, step = [], itemsize
+    for n in reversed(shape):
+        strides.append(step)
+        step *= n
+    return tuple(reversed(strides))
 
 
 def encode_batch(
