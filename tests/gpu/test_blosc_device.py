@@ -138,3 +138,21 @@ def test_corrupt_chunks_name_the_key(mutate, match):
     with pytest.raises(CodecError, match=match) as info:
         device_decode([good, bad], data.nbytes)
     assert info.value.key == "c/1"
+
+
+def test_the_first_bad_chunk_is_named_whatever_is_wrong_with_later_ones():
+    data = np.random.default_rng(0).integers(0, 50, 100_000).astype("<i4")
+    good = Blosc(cname="lz4", shuffle=Blosc.SHUFFLE, blocksize=0).encode(data)
+    block_start_bad, header_bad = good[:16] + (1 << 30).to_bytes(4, "little") + good[20:], good[:10]
+    with pytest.raises(CodecError, match="block start") as info:
+        device_decode([good, block_start_bad, header_bad], data.nbytes)
+    assert info.value.key == "c/1"
+
+
+def test_many_chunks_with_leftover_blocks_and_memcpyed_ones_in_one_batch():
+    rng = np.random.default_rng(1)
+    datas = [np.sin(np.arange(70_001) / (i + 3)).astype("<f4") for i in range(6)]
+    datas.append(rng.integers(0, 2**32, 70_001, dtype=np.uint64).astype("<u4"))  # incompressible
+    chunks = [Blosc(cname="zstd", shuffle=s, blocksize=4096).encode(d) for d, s in zip(datas, [0, 1, 2] * 3)]
+    assert any(np.frombuffer(c, np.uint8)[2] & blosc.MEMCPYED for c in chunks)  # one stored memcpyed
+    assert device_decode(chunks, datas[0].nbytes) == [d.tobytes() for d in datas]

@@ -59,17 +59,18 @@ def _fail(key: str, message: str) -> CodecError:
     return CodecError(message, key=key, codec="blosc")
 
 
-def _nsplits(flags: int, typesize: int, blocksize: int, leftover_block: bool) -> int:
-    split = not (flags & DONT_SPLIT) and typesize <= 16 and blocksize // typesize >= 128
-    return typesize if split and not leftover_block else 1
-
-
-def _filter_kind(flags: int, typesize: int, nbytes: int) -> int:
-    if flags & SHUFFLE and typesize > 1:
-        return BYTE
-    if flags & BITSHUFFLE and bit_filtered(nbytes, typesize):
-        return BIT
-    return NO_FILTER
+#: The 16-byte blosc header (blosc_format.md section 2).
+_HEADER = np.dtype(
+    [
+        ("version", "u1"),
+        ("versionlz", "u1"),
+        ("flags", "u1"),
+        ("typesize", "u1"),
+        ("nbytes", "<i4"),
+        ("blocksize", "<i4"),
+        ("cbytes", "<i4"),
+    ]
+)
 
 
 def parse(
@@ -78,64 +79,104 @@ def parse(
     """Plan the decode of chunks ``host[offsets[i] : offsets[i] + sizes[i]]``, each ``expected`` bytes decoded.
 
     Validates every header field and stream extent, raising ``CodecError`` naming the chunk key.
+    Headers and block starts of the whole batch are read with array operations (a Python loop
+    per chunk cost ~27 us, a quarter of the budget of a 1 MiB chunk at 10 GB/s); the first
+    chunk found wrong is checked again on its own, which says what is wrong with it.
     """
-    blocks: list[tuple[int, int, int, int, int, int, int, int]] = []
-    copies: list[tuple[int, int, int, int, int, bool, int]] = []
-    needs_scratch = np.zeros(len(offsets), bool)
-    for i, (offset, size) in enumerate(zip(offsets, sizes)):
-        offset, size, key = int(offset), int(size), keys[i]
-        if size < HEADER:
-            raise _fail(key, f"input is {size} bytes, shorter than the 16-byte blosc header")
-        version, _, flags, typesize, nbytes, blocksize, cbytes = struct.unpack_from("<BBBBiii", host, offset)
-        if version != 2 or flags & RESERVED:
-            raise _fail(key, f"unsupported blosc header (version {version}, flags {flags:#04x})")
-        if cbytes < HEADER or cbytes > size:
-            raise _fail(key, f"header says the frame is {cbytes} bytes but the input is {size} bytes")
-        if nbytes != expected:
-            raise _fail(key, f"header says {nbytes} decoded bytes, expected {expected}")
-        if nbytes == 0:
-            continue
-        if flags & MEMCPYED:
-            if cbytes < HEADER + nbytes:
-                raise _fail(key, f"memcpyed chunk of {nbytes} bytes is only {cbytes - HEADER} bytes long")
-            copies.append((i, offset + HEADER, nbytes, 0, nbytes, False, -1))
-            continue
-        typesize = max(typesize, 1)
-        if blocksize <= 0:
-            raise _fail(key, f"invalid blocksize {blocksize}")
-        nblocks = -(-nbytes // blocksize)
-        data_start = HEADER + 4 * nblocks
-        if data_start > cbytes:
-            raise _fail(key, f"{nblocks} block starts do not fit in {cbytes} bytes")
-        bstarts = np.frombuffer(host, "<i4", nblocks, offset + HEADER)
-        if nblocks and (bstarts.min() < data_start or bstarts.max() >= cbytes):
-            raise _fail(key, "block start outside the chunk")
-        codec = flags >> 5
-        leftover = nbytes % blocksize
-        for j in range(nblocks):
-            last = j == nblocks - 1 and leftover > 0
-            bsize = leftover if last else blocksize
-            kind = _filter_kind(flags, typesize, bsize)
-            needs_scratch[i] |= kind != NO_FILTER
-            nsplits = _nsplits(flags, typesize, blocksize, last)
-            blocks.append(
-                (i, offset + int(bstarts[j]), offset + cbytes, j * blocksize, bsize, nsplits, codec, kind)
-            )
+    offsets, sizes = np.asarray(offsets, np.int64), np.asarray(sizes, np.int64)
+    n = len(offsets)
+    long_enough = sizes >= HEADER
+    at = np.where(long_enough, offsets, 0)
+    h = host[at[:, None] + np.arange(HEADER)].copy().view(_HEADER).reshape(n)
+    flags, nbytes = h["flags"].astype(np.int64), h["nbytes"].astype(np.int64)
+    blocksize, cbytes = h["blocksize"].astype(np.int64), h["cbytes"].astype(np.int64)
+    typesize = np.maximum(h["typesize"].astype(np.int64), 1)
+    bad = ~long_enough | (h["version"] != 2) | (flags & RESERVED != 0) | (cbytes < HEADER) | (cbytes > sizes)
+    bad |= nbytes != expected
+    memcpyed = ~bad & (nbytes != 0) & (flags & MEMCPYED != 0)
+    bad |= memcpyed & (cbytes < HEADER + nbytes)
+    blocked = ~bad & (nbytes != 0) & (flags & MEMCPYED == 0)
+    bad |= blocked & (blocksize <= 0)
+    blocked &= ~bad
+    nblocks = np.where(blocked, -(-nbytes // np.maximum(blocksize, 1)), 0)
+    bad |= blocked & (HEADER + 4 * nblocks > cbytes)
+    blocked &= ~bad
+    nblocks[~blocked] = 0
+
+    # one row per block: its chunk, its index in the chunk and its start (int32 after the header)
+    chunk = np.repeat(np.arange(n), nblocks)
+    j = np.arange(len(chunk)) - np.repeat(np.cumsum(nblocks) - nblocks, nblocks)
+    where = offsets[chunk] + HEADER + 4 * j
+    bstart = host[where[:, None] + np.arange(4)].copy().view("<i4").reshape(-1).astype(np.int64)
+    outside = (bstart < HEADER + 4 * nblocks[chunk]) | (bstart >= cbytes[chunk])
+    bad[chunk[outside]] = True
+    if bad.any():
+        i = int(bad.argmax())
+        _check_one(host, int(offsets[i]), int(sizes[i]), expected, keys[i])
+        raise _fail(keys[i], "invalid blosc chunk")  # pragma: no cover - _check_one raised
+
+    leftover = nbytes % np.maximum(blocksize, 1)
+    last = (j == nblocks[chunk] - 1) & (leftover[chunk] > 0)
+    bsize = np.where(last, leftover[chunk], blocksize[chunk])
+    split = (flags & DONT_SPLIT == 0) & (typesize <= 16) & (blocksize // typesize >= 128)
+    nsplits = np.where(split[chunk] & ~last, typesize[chunk], 1)
+    ts, fl = typesize[chunk], flags[chunk]
+    bit = (fl & BITSHUFFLE != 0) & bit_filtered(bsize, ts)
+    kind = np.where((fl & SHUFFLE != 0) & (ts > 1), BYTE, np.where(bit, BIT, NO_FILTER))
+    blocks = np.stack(
+        [chunk, offsets[chunk] + bstart, offsets[chunk] + cbytes[chunk], j * blocksize[chunk], bsize]
+        + [nsplits, fl >> 5, kind],
+        axis=1,
+    ).astype(np.int64)
+    needs_scratch = np.zeros(n, bool)
+    needs_scratch[chunk[kind != NO_FILTER]] = True
+    copied = np.flatnonzero(memcpyed)
+    copies = np.zeros(len(copied), PIECE)
+    copies["chunk"], copies["src"] = copied, offsets[copied] + HEADER
+    copies["src_size"], copies["dst_size"], copies["codec"] = nbytes[copied], nbytes[copied], -1
     return _walk_streams(host, blocks, copies, needs_scratch, keys)
+
+
+def _check_one(host: np.ndarray, offset: int, size: int, expected: int, key: str) -> None:
+    """The checks of ``parse`` for one chunk, in order: raises ``CodecError`` saying what is wrong."""
+    if size < HEADER:
+        raise _fail(key, f"input is {size} bytes, shorter than the 16-byte blosc header")
+    version, _, flags, typesize, nbytes, blocksize, cbytes = struct.unpack_from("<BBBBiii", host, offset)
+    if version != 2 or flags & RESERVED:
+        raise _fail(key, f"unsupported blosc header (version {version}, flags {flags:#04x})")
+    if cbytes < HEADER or cbytes > size:
+        raise _fail(key, f"header says the frame is {cbytes} bytes but the input is {size} bytes")
+    if nbytes != expected:
+        raise _fail(key, f"header says {nbytes} decoded bytes, expected {expected}")
+    if nbytes == 0:
+        return
+    if flags & MEMCPYED:
+        if cbytes < HEADER + nbytes:
+            raise _fail(key, f"memcpyed chunk of {nbytes} bytes is only {cbytes - HEADER} bytes long")
+        return
+    if blocksize <= 0:
+        raise _fail(key, f"invalid blocksize {blocksize}")
+    nblocks = -(-nbytes // blocksize)
+    data_start = HEADER + 4 * nblocks
+    if data_start > cbytes:
+        raise _fail(key, f"{nblocks} block starts do not fit in {cbytes} bytes")
+    bstarts = np.frombuffer(host, "<i4", nblocks, offset + HEADER)
+    if nblocks and (bstarts.min() < data_start or bstarts.max() >= cbytes):
+        raise _fail(key, "block start outside the chunk")
 
 
 def _walk_streams(
     host: np.ndarray,
-    blocks: list[tuple[int, int, int, int, int, int, int, int]],
-    copies: list[tuple[int, int, int, int, int, bool, int]],
+    blocks: np.ndarray,
+    copies: np.ndarray,
     needs_scratch: np.ndarray,
     keys: Sequence[str],
 ) -> BloscBatch:
     """Follow the int32 size prefixes of all blocks at once: step k reads stream k of every block."""
-    b = np.array(blocks, dtype=np.int64).reshape(-1, 8)
+    b = blocks.reshape(-1, 8)
     chunk, pos, end, block_off, bsize, nsplits, codec, kind = b.T
     neblock = bsize // np.maximum(nsplits, 1)
-    pieces = [np.array(copies, dtype=PIECE)]
+    pieces = [copies]
     pos = pos.copy()
     for k in range(int(nsplits.max()) if len(b) else 0):
         on = np.nonzero(nsplits > k)[0]

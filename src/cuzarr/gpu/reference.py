@@ -126,9 +126,10 @@ def byte_shuffle(mem: Memory, table: np.ndarray) -> None:
         dst[body:] = src[body:]
 
 
-def bit_filtered(nbytes: int, typesize: int) -> bool:
-    """Whether blosc bit-shuffles a block of ``nbytes`` (otherwise it is stored unfiltered)."""
-    return nbytes >= typesize and (nbytes // typesize) % 8 == 0
+def bit_filtered(nbytes: Any, typesize: Any) -> Any:
+    """Whether blosc bit-shuffles a block of ``nbytes`` (otherwise it is stored unfiltered);
+    elementwise for arrays."""
+    return (nbytes >= typesize) & ((nbytes // typesize) % 8 == 0)
 
 
 def bit_unshuffle(mem: Memory, table: np.ndarray) -> None:
