@@ -156,3 +156,13 @@ def test_many_chunks_with_leftover_blocks_and_memcpyed_ones_in_one_batch():
     chunks = [Blosc(cname="zstd", shuffle=s, blocksize=4096).encode(d) for d, s in zip(datas, [0, 1, 2] * 3)]
     assert any(np.frombuffer(c, np.uint8)[2] & blosc.MEMCPYED for c in chunks)  # one stored memcpyed
     assert device_decode(chunks, datas[0].nbytes) == [d.tobytes() for d in datas]
+
+
+@pytest.mark.parametrize("codec_id", [5, 6, 7])
+def test_unknown_codec_ids_are_refused(codec_id):
+    data = np.arange(10_000, dtype="<i4")
+    good = Blosc(cname="lz4", shuffle=Blosc.SHUFFLE).encode(data)
+    bad = _corrupt(good, 2, (good[2] & 0x1F) | codec_id << 5)
+    with pytest.raises(CodecError, match=f"unknown blosc codec id {codec_id}") as info:
+        device_decode([good, bad], data.nbytes)
+    assert info.value.key == "c/1"

@@ -96,7 +96,7 @@ def parse(
     memcpyed = ~bad & (nbytes != 0) & (flags & MEMCPYED != 0)
     bad |= memcpyed & (cbytes < HEADER + nbytes)
     blocked = ~bad & (nbytes != 0) & (flags & MEMCPYED == 0)
-    bad |= blocked & (blocksize <= 0)
+    bad |= blocked & ((blocksize <= 0) | (flags >> 5 >= len(CODEC_NAMES)))
     blocked &= ~bad
     nblocks = np.where(blocked, -(-nbytes // np.maximum(blocksize, 1)), 0)
     bad |= blocked & (HEADER + 4 * nblocks > cbytes)
@@ -156,6 +156,8 @@ def _check_one(host: np.ndarray, offset: int, size: int, expected: int, key: str
         return
     if blocksize <= 0:
         raise _fail(key, f"invalid blocksize {blocksize}")
+    if flags >> 5 not in CODEC_NAMES:
+        raise _fail(key, f"unknown blosc codec id {flags >> 5} in the header flags")
     nblocks = -(-nbytes // blocksize)
     data_start = HEADER + 4 * nblocks
     if data_start > cbytes:
