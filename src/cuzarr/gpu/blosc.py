@@ -85,14 +85,7 @@ def parse(
     """
     offsets, sizes = np.asarray(offsets, np.int64), np.asarray(sizes, np.int64)
     n = len(offsets)
-    long_enough = sizes >= HEADER
-    at = np.where(long_enough, offsets, 0)
-    h = host[at[:, None] + np.arange(HEADER)].copy().view(_HEADER).reshape(n)
-    flags, nbytes = h["flags"].astype(np.int64), h["nbytes"].astype(np.int64)
-    blocksize, cbytes = h["blocksize"].astype(np.int64), h["cbytes"].astype(np.int64)
-    typesize = np.maximum(h["typesize"].astype(np.int64), 1)
-    bad = ~long_enough | (h["version"] != 2) | (flags & RESERVED != 0) | (cbytes < HEADER) | (cbytes > sizes)
-    bad |= nbytes != expected
+    flags, typesize, nbytes, blocksize, cbytes, bad = _headers(host, offsets, sizes, expected)
     memcpyed = ~bad & (nbytes != 0) & (flags & MEMCPYED != 0)
     bad |= memcpyed & (cbytes < HEADER + nbytes)
     blocked = ~bad & (nbytes != 0) & (flags & MEMCPYED == 0)
@@ -135,6 +128,21 @@ def parse(
     copies["chunk"], copies["src"] = copied, offsets[copied] + HEADER
     copies["src_size"], copies["dst_size"], copies["codec"] = nbytes[copied], nbytes[copied], -1
     return _walk_streams(host, blocks, copies, needs_scratch, keys)
+
+
+def _headers(
+    host: np.ndarray, offsets: np.ndarray, sizes: np.ndarray, expected: int
+) -> tuple[np.ndarray, ...]:
+    """``(flags, typesize, nbytes, blocksize, cbytes, bad)`` of every chunk's header, as int64
+    arrays; ``bad`` marks the chunks whose header alone is already wrong."""
+    long_enough = sizes >= HEADER
+    at = np.where(long_enough, offsets, 0)[:, None] + np.arange(HEADER)
+    h = host[np.minimum(at, host.size - 1)].copy().view(_HEADER).reshape(len(offsets))
+    flags, nbytes = h["flags"].astype(np.int64), h["nbytes"].astype(np.int64)
+    blocksize, cbytes = h["blocksize"].astype(np.int64), h["cbytes"].astype(np.int64)
+    typesize = np.maximum(h["typesize"].astype(np.int64), 1)
+    bad = ~long_enough | (h["version"] != 2) | (flags & RESERVED != 0) | (cbytes < HEADER) | (cbytes > sizes)
+    return flags, typesize, nbytes, blocksize, cbytes, bad | (nbytes != expected)
 
 
 def _check_one(host: np.ndarray, offset: int, size: int, expected: int, key: str) -> None:
