@@ -325,3 +325,24 @@ def test_chunks_decoded_on_the_host_never_view_the_slot():
     z._backend = backend
     with cuzarr.config.set(**PREFETCH):
         assert not _read_repeatedly([(z, DATA)] * 3, rounds=10)
+
+
+@pytest.mark.parametrize("compressors", [ZstdCodec(level=1), BloscCodec(cname="lz4", shuffle="shuffle")])
+def test_sharded_reads_stage_shard_ranges_on_the_fetching_thread(compressors):
+    """Shard ranges are copied into a pinned slot by the fetch (a pool thread), not by the decode."""
+    store = MemoryStore()
+    z = cuzarr.create_array(
+        store=store, shape=SHAPE, chunks=CHUNKS, shards=(8, 48), dtype="f4", compressors=compressors
+    )
+    z[...] = DATA
+    z = _emulated(store)
+    z._backend.timings.reset()
+    with cuzarr.config.set(**PREFETCH):
+        np.testing.assert_array_equal(z[...], DATA)
+        np.testing.assert_array_equal(z[3:61, 5:40], DATA[3:61, 5:40])
+    log = _log(z)
+    check_slot_order(log)
+    takes = [thread for action, _, thread in log if action == "take"]
+    assert len(takes) > 2 and all(t.startswith(POOL_THREAD_PREFIX) for t in takes[1:])
+    assert z._backend.timings.snapshot()["stage"]["calls"] == len(takes)
+    assert z._backend.slots.held == 0 and most_held(log) <= 2

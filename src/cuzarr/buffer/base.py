@@ -60,6 +60,14 @@ class Backend(ABC):
         """
         return store.get_many(keys)
 
+    def stage_fetched(self, encoded: list[Any]) -> Any:
+        """Bytes a chunk source fetched itself (shard ranges), made ready for ``decode_chunks``.
+
+        Runs where the fetch ran (a pool thread when the read prefetches); a GPU backend copies
+        them into a pinned staging slot there, so the copy overlaps the previous batch's decode.
+        """
+        return encoded
+
     def discard_fetched(self, encoded: Any) -> None:  # noqa: B027 - optional hook
         """``fetch``'s result will not be decoded (the read failed or stopped early): free what it
         holds. A device backend gives its staging slot back; nothing to do for plain bytes."""

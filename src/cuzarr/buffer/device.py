@@ -124,6 +124,22 @@ class DeviceBackend(Backend):
         self.release()
         return list(values if values is not None else store.get_many(keys))
 
+    def stage_fetched(self, encoded: list[Any]) -> StagedChunks | list[Any]:
+        """Shard ranges and other bytes fetched by a chunk source, copied into a staging slot on
+        the fetching thread; when no slot fits they stay as they are (``decode_chunks`` stages
+        them in parts)."""
+        if isinstance(encoded, StagedChunks):
+            return encoded
+        with self.timings.phase("stage", sum(0 if v is None else len(v) for v in encoded)):
+            try:
+                return stage(self.slots, encoded)
+            except Exception as exc:
+                if self.ops.as_out_of_memory(exc) is None:
+                    raise
+        self.stats["oom_unstaged"] += 1
+        self.release()
+        return encoded
+
     def discard_fetched(self, encoded: Any) -> None:
         """A fetched batch will not be decoded (the read failed): let its slot's memory go."""
         if isinstance(encoded, StagedChunks):
