@@ -60,13 +60,14 @@ class Backend(ABC):
         """
         return store.get_many(keys)
 
-    def stage_fetched(self, encoded: list[Any]) -> Any:
-        """Bytes a chunk source fetched itself (shard ranges), made ready for ``decode_chunks``.
+    def fetch_chunks(self, source: Any, coords: Sequence[Any]) -> Any:
+        """The encoded chunks ``coords`` of ``source`` (a ``ChunkSource``), ready for ``decode_chunks``.
 
-        Runs where the fetch ran (a pool thread when the read prefetches); a GPU backend copies
-        them into a pinned staging slot there, so the copy overlaps the previous batch's decode.
+        Runs on a pool thread when the read prefetches. A GPU backend copies bytes that the
+        source fetched itself (shard ranges) into a pinned staging slot here, so that copy
+        overlaps the previous batch's decode.
         """
-        return encoded
+        return source.fetch(self, coords)
 
     def discard_fetched(self, encoded: Any) -> None:  # noqa: B027 - optional hook
         """``fetch``'s result will not be decoded (the read failed or stopped early): free what it

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 from collections import Counter
 from collections.abc import Sequence
@@ -124,13 +125,18 @@ class DeviceBackend(Backend):
         self.release()
         return list(values if values is not None else store.get_many(keys))
 
-    def stage_fetched(self, encoded: list[Any]) -> StagedChunks | list[Any]:
-        """Shard ranges and other bytes fetched by a chunk source, copied into a staging slot on
-        the fetching thread; when no slot fits they stay as they are (``decode_chunks`` stages
+    def fetch_chunks(self, source: Any, coords: Sequence[Any]) -> StagedChunks | list[Any]:
+        """A chunk source's bytes in a staging slot: plain stores stage in ``fetch`` (timed as
+        'fetch'); bytes a source read itself (shard ranges: timed as 'fetch' too) are copied into
+        a slot here ('stage'). When no slot fits they stay as they are (``decode_chunks`` stages
         them in parts)."""
+        start = time.perf_counter()
+        encoded = source.fetch(self, coords)
         if isinstance(encoded, StagedChunks):
             return encoded
-        with self.timings.phase("stage", sum(0 if v is None else len(v) for v in encoded)):
+        nbytes = sum(0 if v is None else len(v) for v in encoded)
+        self.timings.add("fetch", time.perf_counter() - start, nbytes)
+        with self.timings.phase("stage", nbytes):
             try:
                 return stage(self.slots, encoded)
             except Exception as exc:

@@ -97,7 +97,7 @@ def read_chunks(io: ChunkIO, projections: list[ChunkProjection], out: Any) -> No
     )
 
     def fetch(batch: list[ChunkProjection]) -> Any:
-        return io.backend.stage_fetched(io.source.fetch(io.backend, [p.coords for p in batch]))
+        return io.backend.fetch_chunks(io.source, [p.coords for p in batch])
 
     discard = io.backend.discard_fetched
     with closing(fetched_batches(batches, fetch, prefetch=prefetch, discard=discard)) as fetched:

@@ -40,11 +40,14 @@ class PhaseTimes:
         try:
             yield block
         finally:
-            elapsed = time.perf_counter() - start
-            with self._lock:
-                self.seconds[name] += elapsed
-                self.calls[name] += 1
-                self.nbytes[name] += int(block.nbytes)
+            self.add(name, time.perf_counter() - start, block.nbytes)
+
+    def add(self, name: str, seconds: float, nbytes: int = 0) -> None:
+        """Count one call of ``name`` timed elsewhere."""
+        with self._lock:
+            self.seconds[name] += seconds
+            self.calls[name] += 1
+            self.nbytes[name] += int(nbytes)
 
     def reset(self) -> None:
         with self._lock:
