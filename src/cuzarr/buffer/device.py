@@ -58,7 +58,7 @@ class DeviceBackend(Backend):
         self._warned: weakref.WeakSet[Any] = weakref.WeakSet()
         #: recoveries so far: ``oom_splits``, ``oom_retries``, ``oom_unstaged`` and ``device_errors``
         self.stats: Counter[str] = Counter()
-        #: host seconds per phase (``fetch``, ``decode``, ``scatter``, ``encode``), for benchmarks
+        #: host seconds per phase (``fetch``, ``stage``, ``decode``, ``scatter``, ``encode``), for benchmarks
         self.timings = PhaseTimes()
 
     def release(self) -> None:

@@ -61,7 +61,7 @@ def _copy_slots_into(ops: DeviceOps, slots: np.ndarray, plan: DevicePlan, outs: 
     ops.launch("copy_strided", table)
 
 
-def _view_at(ops: DeviceOps, arena: Any, offset: int, plan: DevicePlan) -> Any:
+def _view_at(arena: Any, offset: int, plan: DevicePlan) -> Any:
     """The decoded chunk at ``offset`` of ``arena`` as an array of the chunk's shape."""
     flat = arena[offset : offset + plan.nbytes].view(plan.dtype)
     return flat.reshape(plan.stored_shape).transpose(plan.inverse)
@@ -125,7 +125,7 @@ def decode_batch(
         if outs[i] is not None:
             results[i] = outs[i]
         else:  # no output given: the chunk stays in the arena, as a view of it
-            results[i] = _view_at(ops, arena, int(in_arena[k]) * pitch, plan)
+            results[i] = _view_at(arena, int(in_arena[k]) * pitch, plan)
     del keep
     return results
 
