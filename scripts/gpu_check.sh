@@ -25,7 +25,7 @@ fi
 "$PY" scripts/missing_wheels.py wheelhouse > "$OUT/wheels.txt"
 mkdir -p "$SITE"
 # shellcheck disable=SC2046  # one wheel path per line, no spaces in wheel names
-timeout 240 "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+timeout 120 "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
     --target "$SITE" $(cat "$OUT/wheels.txt") 2>&1 | tail -5 | tee "$OUT/pip.txt"
 export PYTHONPATH="$SITE:$ROOT/src:$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 export CUZARR_KERNELS="$ROOT/kernels"
@@ -34,10 +34,10 @@ nvidia-smi 2>&1 | tee "$OUT/nvidia-smi.txt"
 "$PY" -c "import cupy, numpy, numcodecs, zarr, cuzarr; from nvidia import nvcomp; print('cupy', cupy.__version__, 'nvcomp', nvcomp.__version__, 'numpy', numpy.__version__, 'numcodecs', numcodecs.__version__, 'zarr', zarr.__version__, 'cuzarr from', cuzarr.__file__)" 2>&1 | tee "$OUT/versions.txt"
 
 # tests/gpu, then the GPU variants of the dask, xarray and torch integrations
-timeout 300 "$PY" -m pytest -m gpu -q -p no:cacheprovider --tb=short -rs \
+timeout 240 "$PY" -m pytest -m gpu -q -p no:cacheprovider --tb=short -rs \
     tests/gpu tests/integrations 2>&1 | tee "$OUT/pytest-gpu.txt"
 status=${PIPESTATUS[0]}
 
-timeout 240 "$PY" benchmarks/gpu_read.py --device cuda --json "$OUT/gpu_read.json" 2>&1 | tee "$OUT/gpu_read.txt"
+timeout 200 "$PY" benchmarks/gpu_read.py --device cuda --json "$OUT/gpu_read.json" 2>&1 | tee "$OUT/gpu_read.txt"
 mkdir -p benchmarks/results && cp -f "$OUT/gpu_read.json" benchmarks/results/ 2>/dev/null || true
 exit "$status"
