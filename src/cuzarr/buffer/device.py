@@ -23,7 +23,7 @@ import threading
 import time
 import weakref
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -114,16 +114,25 @@ class DeviceBackend(Backend):
         path_of = getattr(store, "path_of", None)
         local = path_of is not None and type(store).__name__ == "LocalStore"
         values = None if local else store.get_many(keys)
+        if values is None:
+            staged = self._staged_or_none(lambda: read_files(self.slots, [path_of(k) for k in keys]))
+        else:
+            staged = self._staged_or_none(lambda: stage(self.slots, values))
+        if staged is not None:
+            return staged
+        return list(values if values is not None else store.get_many(keys))
+
+    def _staged_or_none(self, stage_them: Callable[[], StagedChunks]) -> StagedChunks | None:
+        """``stage_them()``, or ``None`` when staging memory ran out (counted; the free slots are
+        let go, and the bytes stay in ordinary memory for ``decode_chunks`` to stage in parts)."""
         try:
-            if values is None:
-                return read_files(self.slots, [path_of(k) for k in keys])
-            return stage(self.slots, values)
+            return stage_them()
         except Exception as exc:
             if self.ops.as_out_of_memory(exc) is None:
                 raise
         self.stats["oom_unstaged"] += 1
         self.release()
-        return list(values if values is not None else store.get_many(keys))
+        return None
 
     def fetch_chunks(self, source: Any, coords: Sequence[Any]) -> StagedChunks | list[Any]:
         """A chunk source's bytes in a staging slot: plain stores stage in ``fetch`` (timed as
@@ -137,14 +146,8 @@ class DeviceBackend(Backend):
         nbytes = sum(0 if v is None else len(v) for v in encoded)
         self.timings.add("fetch", time.perf_counter() - start, nbytes)
         with self.timings.phase("stage", nbytes):
-            try:
-                return stage(self.slots, encoded)
-            except Exception as exc:
-                if self.ops.as_out_of_memory(exc) is None:
-                    raise
-        self.stats["oom_unstaged"] += 1
-        self.release()
-        return encoded
+            staged = self._staged_or_none(lambda: stage(self.slots, encoded))
+        return staged if staged is not None else encoded
 
     def discard_fetched(self, encoded: Any) -> None:
         """A fetched batch will not be decoded (the read failed): let its slot's memory go."""
