@@ -92,18 +92,22 @@ def test_copy_strided_scatter_and_gather(mem, dtype):
     out = np.zeros((13, 11, 9), dt)
     chunks = [np.frombuffer(rng.bytes(6 * 5 * 4 * dt.itemsize), dt).reshape(6, 5, 4).copy() for _ in range(3)]
     expected = out.copy()
-    table = np.zeros(3, d.STRIDED)
     pieces = [
         ((slice(0, 6), slice(0, 5), slice(0, 4)), (slice(0, 6), slice(0, 5), slice(0, 4))),
         ((slice(1, 6, 2), slice(None), slice(0, 4, 3)), (slice(7, 10), slice(6, 11), slice(3, 5))),
         ((slice(None, None, -1), slice(2, 3), slice(1, 4)), (slice(0, 6), slice(10, 11), slice(6, 9))),
     ]
-    for row, chunk, (csel, osel) in zip(table, chunks, pieces):
-        src, dst = chunk[csel], out[osel]
+    pairs = [(chunk[csel], out[osel]) for chunk, (csel, osel) in zip(chunks, pieces)]
+    for (_, osel), (src, _) in zip(pieces, pairs):
         expected[osel] = src
-        d.strided_row(
-            row, mem.register(src), mem.register(dst), src.shape, src.strides, dst.strides, dt.itemsize
-        )
+    table = d.strided_table(
+        [mem.register(s) for s, _ in pairs],
+        [mem.register(t) for _, t in pairs],
+        [s.shape for s, _ in pairs],
+        [s.strides for s, _ in pairs],
+        [t.strides for _, t in pairs],
+        dt.itemsize,
+    )
     ref.copy_strided(mem, table)
     assert out.tobytes() == expected.tobytes()
 
@@ -112,19 +116,31 @@ def test_copy_strided_transpose_and_broadcast(mem):
     src = np.arange(24, dtype="<f8").reshape(2, 3, 4)
     view = src.transpose(2, 0, 1)
     out = np.zeros((4, 2, 3))
-    table = np.zeros(2, d.STRIDED)
-    d.strided_row(table[0], mem.register(view), mem.register(out), view.shape, view.strides, out.strides, 8)
     scalar = np.broadcast_to(np.float64(7.5), (4, 2, 3))
     out2 = np.zeros((4, 2, 3))
-    d.strided_row(
-        table[1], mem.register(scalar), mem.register(out2), (4, 2, 3), scalar.strides, out2.strides, 8
+    table = d.strided_table(
+        [mem.register(view), mem.register(scalar)],
+        [mem.register(out), mem.register(out2)],
+        [view.shape, (4, 2, 3)],
+        [view.strides, scalar.strides],
+        [out.strides, out2.strides],
+        8,
     )
     ref.copy_strided(mem, table)
     np.testing.assert_array_equal(out, view)
     assert (out2 == 7.5).all()
 
 
-def test_strided_table_fills_rows_as_strided_row_does():
+def _strided_row(row, src, dst, shape, src_strides, dst_strides, itemsize):
+    """One ``STRIDED`` row filled field by field: the plain reading of the C struct."""
+    dims = d.simplify_dims(shape, src_strides, dst_strides)
+    row["src"], row["dst"], row["itemsize"], row["ndim"] = src, dst, itemsize, len(dims)
+    row["nelems"] = int(np.prod(shape, dtype=np.int64)) if len(shape) else 1
+    for k, (n, s, t) in enumerate(dims):
+        row["shape"][k], row["src_strides"][k], row["dst_strides"][k] = n, s, t
+
+
+def test_strided_table_fills_rows_as_one_row_at_a_time():
     layouts = [
         ((4, 5, 6), (240, 48, 8), (480, 48, 8)),
         ((4, 5, 6), (8, 32, 160), (240, 48, 8)),  # a transposed source
@@ -138,7 +154,7 @@ def test_strided_table_fills_rows_as_strided_row_does():
     table = d.strided_table(src, dst, shapes, src_strides, dst_strides, 8)
     expected = np.zeros(len(picks), d.STRIDED)
     for row, *args in zip(expected, src, dst, shapes, src_strides, dst_strides):
-        d.strided_row(row, *args, 8)
+        _strided_row(row, *args, 8)
     assert table.tobytes() == expected.tobytes()
     with pytest.raises(ValueError, match="dimensions after merging"):
         nine = (2,) * 9

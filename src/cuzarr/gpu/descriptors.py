@@ -53,23 +53,6 @@ def table(dtype: np.dtype, **columns: Sequence | np.ndarray) -> np.ndarray:
     return out
 
 
-def strided_row(
-    row: np.void | np.ndarray,
-    src: int,
-    dst: int,
-    shape: Sequence[int],
-    src_strides: Sequence[int],
-    dst_strides: Sequence[int],
-    itemsize: int,
-) -> None:
-    """Fill one ``STRIDED`` row, merging dimensions that are contiguous in both source and destination."""
-    dims = _merged(shape, src_strides, dst_strides)
-    row["src"], row["dst"], row["itemsize"], row["ndim"] = src, dst, itemsize, len(dims)
-    row["nelems"] = int(np.prod(shape, dtype=np.int64)) if len(shape) else 1
-    for k, (n, s, d) in enumerate(dims):
-        row["shape"][k], row["src_strides"][k], row["dst_strides"][k] = n, s, d
-
-
 def strided_table(
     src: Sequence[int] | np.ndarray,
     dst: Sequence[int] | np.ndarray,
