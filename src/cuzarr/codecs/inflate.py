@@ -12,7 +12,6 @@ chunk-sized intermediate and names what is wrong.
 
 from __future__ import annotations
 
-import gzip as _gzip
 import zlib
 
 import numpy as np
@@ -103,12 +102,10 @@ def _stream_into(fmt: str, data: BytesLike, out: np.ndarray, codec: str) -> int:
             return filled  # further gzip members follow only with their magic; the rest is ignored
 
 
-def gzip_decode(data: BytesLike, out: np.ndarray | None = None, *, codec: str = "gzip") -> BytesLike:
-    """Decode a (possibly multi-member) gzip stream; with ``out`` (flat uint8) fill exactly all of it."""
-    if out is not None:
-        return inflate_into("gzip", data, out, codec=codec)
-    with codec_errors(codec):
-        return _gzip.decompress(data if isinstance(data, bytes) else as_uint8(data))
+def gzip_decode(data: BytesLike, out: np.ndarray, *, codec: str = "gzip") -> np.ndarray:
+    """Decode a (possibly multi-member) gzip stream into ``out`` (flat uint8), which it must fill
+    exactly. Without an exact size callers use ``limits.inflate_bounded``, which stops at a limit."""
+    return inflate_into("gzip", data, out, codec=codec)
 
 
 def zlib_decode(data: BytesLike, out: np.ndarray, *, codec: str = "zlib") -> np.ndarray:
