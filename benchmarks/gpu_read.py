@@ -9,7 +9,8 @@ spends its time (host seconds per phase: fetch into pinned staging, decode, scat
 reader runs once untimed first (CUDA kernels compile, nvCOMP and the staging arena initialise),
 then ``--repeat`` times; the best run counts. --json writes the numbers with device and date.
 
-    python benchmarks/gpu_read.py [--device cuda|emulated] [--size 16384] [--chunk 512] [--repeat 3] [--json out.json]
+    python benchmarks/gpu_read.py [--device cuda|emulated] [--size 16384] [--chunk 512] [--repeat 3]
+        [--nvcomp-config parse|sizes|both] [--json out.json]
 
 ``--device emulated --size 2048`` is a CPU dry run of the same code path (no GPU needed).
 """
@@ -96,6 +97,17 @@ def peers(path: str, device: str) -> dict[str, Callable[[], Any]]:
     return readers
 
 
+def readers(args: argparse.Namespace) -> list[tuple[str, str, str]]:
+    """``(label, device, nvcomp_decode_config)`` of each cuzarr reader: the device one per
+    ``--nvcomp-config`` way of telling nvCOMP the decoded sizes (side by side in one run), then
+    the CPU one."""
+    modes = ["parse", "sizes"] if args.nvcomp_config == "both" else [args.nvcomp_config]
+    if args.device != "cuda":
+        modes = modes[:1]  # the emulated backend has no nvCOMP: one reader is enough
+    device = [(f"cuzarr-{args.device}" + ("" if m == "parse" else f"[{m}]"), args.device, m) for m in modes]
+    return [*device, ("cuzarr-cpu", "cpu", "parse")]
+
+
 def device_read_details(array: Any, device: str) -> dict[str, Any]:
     """One more cuzarr device read of ``array``: host memory it adds at its peak, the staging
     arena it holds, and host seconds per phase (``DeviceBackend.timings``)."""
@@ -152,10 +164,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             z[...] = data
             cuzarr.open_array(path, mode="r")[...]  # warm the page cache
             row: dict[str, float] = {}
-            for label, device in ((f"cuzarr-{args.device}", args.device), ("cuzarr-cpu", "cpu")):
+            for label, device, mode in readers(args):
                 try:  # a failing case is a result: the other cases still run and are saved
                     array = cuzarr.open_array(path, mode="r", device=device)
-                    seconds, times, out = best_time(lambda array=array: array[...], device, args.repeat)
+                    with cuzarr.config.set(nvcomp_decode_config=mode):
+                        seconds, times, out = best_time(lambda array=array: array[...], device, args.repeat)
                     check = out.get() if hasattr(out, "get") and device == "cuda" else np.asarray(out)
                     if not np.array_equal(check, data):
                         raise AssertionError(f"{label} read wrong data")
@@ -163,7 +176,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     row[label] = nbytes / seconds / 1e9
                     runs[f"{name} {label}"] = times
                     if device == args.device:
-                        details[name] = device_read_details(array, device)
+                        with cuzarr.config.set(nvcomp_decode_config=mode):
+                            details[f"{name} {label}"] = device_read_details(array, device)
                 except Exception as exc:
                     row[label] = float("nan")
                     errors[f"{name} {label}"] = f"{type(exc).__name__}: {exc}"
@@ -206,9 +220,9 @@ def report(summary: dict[str, Any], device: str) -> None:
         for label, rate in row.items():
             ratio = "" if label == ours or not rate else f"  (cuzarr {row[ours] / rate:.1f}x)"
             print(f"    {label:<20} {rate:7.2f} GB/s{ratio}")
-    for codec, info in summary.get("cuzarr_device_read", {}).items():
+    for reader, info in summary.get("cuzarr_device_read", {}).items():
         print(
-            f"  cuzarr-{device} {codec}: {info['seconds']:.3f} s, host memory added at peak "
+            f"  {reader}: {info['seconds']:.3f} s, host memory added at peak "
             f"{info['host_peak_added_gib']:.2f} GiB, staging arena {info['staging_gib']:.2f} GiB"
         )
         for phase, t in info["phases"].items():
@@ -226,6 +240,12 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=512)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per reader, after one warm-up")
     parser.add_argument("--skip-peers", action="store_true")
+    parser.add_argument(
+        "--nvcomp-config",
+        choices=["parse", "sizes", "both"],
+        default="both",
+        help="how nvCOMP learns decoded sizes (cuzarr config nvcomp_decode_config); both: one reader each",
+    )
     parser.add_argument(
         "--json", nargs="?", const="", default=None, help="write JSON (default: benchmarks/results/)"
     )

@@ -35,11 +35,16 @@ _DEFAULTS: dict[str, Any] = {
     # durability: LocalStore fsyncs each written file before renaming it into place and its
     # directory after, so a power loss cannot lose or empty an acknowledged write (slower)
     "fsync": False,
+    # how nvCOMP learns each chunk's decoded size: "parse" reads the streams on the device
+    # (one stream sync; a full extra pass for RAW LZ4/deflate), "sizes" gives it the sizes the
+    # chunk grid already fixes (no sync, no extra pass; see CudaOps._decompression_config)
+    "nvcomp_decode_config": "parse",
 }
 
 POOL_THREAD_PREFIX = "cuzarr"  # names of the shared pool's threads (work inside it never waits on it)
 
 _VALID_DEVICES = ("cpu", "cuda", "gpu", "emulated")
+_NVCOMP_DECODE_CONFIGS = ("parse", "sizes")
 
 
 class _ConfigSet:
@@ -85,6 +90,8 @@ class Config:
                 raise ValueError(f"threads must be a positive int, got {value!r}")
             if key == "fsync" and not isinstance(value, bool):
                 raise ValueError(f"fsync must be True or False, got {value!r}")
+            if key == "nvcomp_decode_config" and value not in _NVCOMP_DECODE_CONFIGS:
+                raise ValueError(f"nvcomp_decode_config must be one of {_NVCOMP_DECODE_CONFIGS}, got {value!r}")
             if key == "record_type_name" and value not in ("structured", "struct"):
                 raise ValueError(f"record_type_name must be 'structured' or 'struct', got {value!r}")
         previous = {k: self._values[k] for k in updates}

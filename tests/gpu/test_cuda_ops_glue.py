@@ -7,6 +7,8 @@ These tests pin how ``CudaOps`` meets that, without a GPU (the GPU suite checks 
 
 from __future__ import annotations
 
+import ctypes
+import re
 import sys
 import threading
 import types
@@ -14,7 +16,14 @@ import types
 import numpy as np
 import pytest
 
+import cuzarr
 from cuzarr.gpu import cuda_ops
+from cuzarr.gpu import descriptors as d
+
+try:  # the real binding imports without a GPU; its signatures check the stand-in's calls
+    from nvidia import nvcomp as REAL_NVCOMP
+except ImportError:
+    REAL_NVCOMP = None
 
 
 class _Stream:
@@ -92,53 +101,347 @@ def test_cai_stream_names_the_producer(stream, expected):
 
 def test_results_on_another_stream_are_waited_for(fakes):
     fakes.current.ptr = 0x10
-    fakes.ops._await_producers([_Result(0x20), _Result(0x20), _Result(0x10), _Result(None)])
-    assert sorted(fakes.synced) == [0x10, 0x20]  # the foreign stream once, then the current one
+    fakes.ops._await_producers([_Result(0x20), _Result(0x20)])
+    assert fakes.synced == [0x20, 0x10]  # the producer's stream, then the current one
 
 
 def test_results_on_the_current_stream_need_one_wait(fakes):
     fakes.ops._await_producers([_Result(1), _Result(1)])  # 1: the legacy default stream, ptr 0
     assert fakes.synced == [0]
+    fakes.synced.clear()
+    fakes.ops._await_producers([])
+    assert fakes.synced == [0]
 
 
-class _Device:
-    """A device buffer as nvCOMP sees one: where it starts and how many bytes it holds."""
+# -- a stand-in nvCOMP 6 that really decodes, over host memory ------------------------------------
+#
+# Batches hold (address, size) entries over NumPy buffers; "decoding" is numcodecs' zstd read
+# and written through those addresses with ctypes. Its functions take what nvCOMP 6's take
+# (a ``BatchArray``, never a plain list) and log every call, which ``test_calls_bind_to_the_real_nvcomp``
+# checks against the real binding's signatures where ``nvidia.nvcomp`` is installed.
 
-    def __init__(self, address: int, nbytes: int):
-        self.__cuda_array_interface__ = {"data": (address, False), "shape": (nbytes,)}
+
+class Array:
+    def __init__(self, address: int, nbytes: int, stream: int = 0):
+        self.__cuda_array_interface__ = {"data": (address, False), "shape": (nbytes,), "stream": stream}
         self.buffer_size = nbytes
 
 
-def _as_arrays(skew: int = 0, fail: bool = False):
-    """A stand-in for ``nvcomp.as_arrays``: a list of buffers, or one buffer with offsets and sizes
-    (``skew`` shifts the arrays it makes that way, ``fail`` makes that form raise)."""
-    calls = []
+class BatchArray:
+    """nvCOMP 6's batch: ``len``, indexing and ``buffer_sizes``, and nothing list-like beyond that."""
 
-    def as_arrays(sources, offsets=None, sizes=None):
-        calls.append("list" if offsets is None else "offsets")
-        if offsets is None:
-            return list(sources)
-        if fail:
-            raise TypeError("as_arrays(): incompatible function arguments")
-        base = sources.__cuda_array_interface__["data"][0]
-        return [_Device(base + o + skew, n) for o, n in zip(offsets, sizes)]
+    def __init__(self, entries: list[Array]):
+        self._entries = entries
 
-    return as_arrays, calls
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __getitem__(self, index: int) -> Array:
+        return self._entries[index]
+
+    @property
+    def buffer_sizes(self) -> list[int]:
+        return [e.buffer_size for e in self._entries]
 
 
-ROWS = (np.array([0x1000, 0x5000, 0x2000], np.uint64), np.array([16, 32, 8], np.int64))
+class CompressConfig:
+    def __init__(self, sizes: list[int]):
+        self.sizes = sizes
+
+
+class DecompressConfig:
+    def __init__(self, sizes: list[int]):
+        self.sizes = sizes
+
+
+def _read(address: int, nbytes: int) -> bytes:
+    return ctypes.string_at(address, nbytes)
+
+
+def _need(value, kind, what: str) -> None:
+    if not isinstance(value, kind):  # pybind11 refuses arguments of another type the same way
+        raise TypeError(f"{what}(): incompatible function arguments: got {type(value).__name__}")
+
+
+class FakeNvcomp:
+    def __init__(self, calls: list):
+        self.calls = calls
+        self.BitstreamKind = types.SimpleNamespace(RAW="RAW")
+        nvcomp = self
+
+        class Codec:
+            def __init__(self, **kwargs):
+                nvcomp.calls.append(("Codec.__init__", (), kwargs))
+                self.kwargs = kwargs
+
+            def decompression_config(self, source):
+                nvcomp.calls.append(("Codec.decompression_config", (source,), {}))
+                if isinstance(source, CompressConfig):
+                    return DecompressConfig(source.sizes)
+                _need(source, BatchArray, "decompression_config")
+                return DecompressConfig([len(_zstd().decode(_read(*_span(a)))) for a in source._entries])
+
+            def get_required_decompression_alignment(self):
+                nvcomp.calls.append(("Codec.get_required_decompression_alignment", (), {}))
+                return 8
+
+            def get_required_compression_alignment(self):
+                nvcomp.calls.append(("Codec.get_required_compression_alignment", (), {}))
+                return 16 if self.kwargs["algorithm"] == "deflate" else 4
+
+            def compression_config(self, sizes):
+                nvcomp.calls.append(("Codec.compression_config", (sizes,), {}))
+                return CompressConfig(list(sizes))
+
+            def decode(self, srcs, data_type="", out=None, decompression_config=None):
+                nvcomp.calls.append(
+                    ("Codec.decode", (srcs,), {"out": out, "decompression_config": decompression_config})
+                )
+                _need(srcs, BatchArray, "decode")
+                _need(out, BatchArray, "decode")
+                for src, dst in zip(srcs._entries, out._entries):
+                    raw = _zstd().decode(_read(*_span(src)))  # corrupt input raises, as nvCOMP does
+                    if len(raw) > dst.buffer_size:
+                        raise ValueError("output buffer too small")
+                    ctypes.memmove(_span(dst)[0], raw, len(raw))
+                    dst.buffer_size = len(raw)
+                return out
+
+            def encode(self, srcs, out=None, compression_config=None):
+                nvcomp.calls.append(("Codec.encode", (srcs,), {}))
+                _need(srcs, BatchArray, "encode")
+                encoded = [
+                    np.frombuffer(_zstd().encode(_read(*_span(a))), np.uint8).copy() for a in srcs._entries
+                ]
+                nvcomp.keep = encoded
+                return BatchArray([Array(e.ctypes.data, e.size) for e in encoded])
+
+        self.Codec = Codec
+
+    def as_arrays(self, *args, **kwargs):
+        self.calls.append(("as_arrays", args, kwargs))
+        stream = kwargs.get("cuda_stream", 0)
+        if len(args) == 1:
+            return BatchArray([Array(_span(a)[0], _span(a)[1], stream) for a in args[0]])
+        buffer, offsets, sizes = args
+        base = _span(buffer)[0]
+        return BatchArray([Array(base + o, n, stream) for o, n in zip(offsets, sizes)])
+
+
+def _span(array) -> tuple[int, int]:
+    interface = array.__cuda_array_interface__
+    return int(interface["data"][0]), int(interface["shape"][0])
+
+
+def _host_view(array) -> np.ndarray:
+    """What ``cupy.asarray`` makes of an nvCOMP array: a view of its bytes (here on the host)."""
+    address, nbytes = _span(array)
+    return np.ctypeslib.as_array((ctypes.c_uint8 * nbytes).from_address(address))
+
+
+def _zstd():
+    import numcodecs
+
+    return numcodecs.Zstd(level=1)
+
+
+@pytest.fixture
+def host_nvcomp(fakes, monkeypatch):
+    """``fakes`` with the nvCOMP stand-in above; device buffers are host NumPy buffers."""
+    calls: list = []
+    nvcomp = FakeNvcomp(calls)
+    monkeypatch.setattr(fakes.ops, "_nvcomp", nvcomp)
+    monkeypatch.setattr(fakes.ops, "_wrap", lambda address, nbytes: Array(int(address), int(nbytes)))
+    fakes.calls, fakes.nvcomp = calls, nvcomp
+    return fakes
+
+
+def _staged(chunks: list[np.ndarray], pad: int = 16):
+    """Compressed ``chunks`` packed into one host buffer (as in staging) and one output buffer."""
+    streams = [_zstd().encode(c.tobytes()) for c in chunks]
+    pitch = [-(-len(b) // pad) * pad for b in streams]
+    src = np.zeros(sum(pitch), np.uint8)
+    offsets = np.concatenate([[0], np.cumsum(pitch)[:-1]]).astype(np.int64)
+    for off, b in zip(offsets, streams):
+        src[off : off + len(b)] = np.frombuffer(b, np.uint8)
+    raw = chunks[0].nbytes
+    out = np.zeros(raw * len(chunks), np.uint8)
+    table = np.zeros(len(chunks), d.STREAM)
+    table["src"] = np.uint64(src.ctypes.data) + offsets.astype(np.uint64)
+    table["src_size"] = [len(b) for b in streams]
+    table["dst"] = np.uint64(out.ctypes.data) + np.arange(len(chunks), dtype=np.uint64) * np.uint64(raw)
+    table["dst_size"] = raw
+    return src, out, table
+
+
+CHUNKS = [np.arange(i, i + 256, dtype="<f4") for i in range(0, 1280, 256)]
+
+
+@pytest.mark.parametrize("mode", ["parse", "sizes"])
+def test_decode_runs_one_batch_into_the_output(host_nvcomp, mode):
+    src, out, table = _staged(CHUNKS)
+    with cuzarr.config.set(nvcomp_decode_config=mode):
+        sizes = host_nvcomp.ops.decompress_streams("zstd", table)
+    assert sizes.tolist() == [CHUNKS[0].nbytes] * len(CHUNKS)
+    np.testing.assert_array_equal(out.view("<f4"), np.concatenate(CHUNKS))
+    decodes = [c for c in host_nvcomp.calls if c[0] == "Codec.decode"]
+    assert len(decodes) == 1  # one call for the whole batch
+    configs = [c[1][0] for c in host_nvcomp.calls if c[0] == "Codec.decompression_config"]
+    assert all(isinstance(c, CompressConfig if mode == "sizes" else BatchArray) for c in configs)
+    assert host_nvcomp.ops._offsets_form is True
+
+
+def test_a_corrupt_stream_is_found_by_decoding_chunk_by_chunk(host_nvcomp):
+    src, out, table = _staged(CHUNKS)
+    bad = 2
+    start = int(table["src"][bad]) - src.ctypes.data
+    src[start : start + int(table["src_size"][bad])] = 0xAB
+    sizes = host_nvcomp.ops.decompress_streams("zstd", table)
+    assert sizes[bad] == -1 and (np.delete(sizes, bad) == CHUNKS[0].nbytes).all()
+
+
+def test_encode_returns_sizes_and_copies_what_fits(host_nvcomp, monkeypatch):
+    launched = []
+    monkeypatch.setattr(host_nvcomp.ops, "launch", lambda kernel, table: launched.append((kernel, table)))
+    monkeypatch.setattr(host_nvcomp.ops, "address", lambda array: int(array.ctypes.data))
+    monkeypatch.setattr(host_nvcomp.ops._cupy, "asarray", _host_view, raising=False)
+    host = np.concatenate(CHUNKS).view(np.uint8)
+    table = np.zeros(len(CHUNKS), d.STREAM)
+    table["src"] = np.uint64(host.ctypes.data) + np.arange(len(CHUNKS), dtype=np.uint64) * np.uint64(1024)
+    table["src_size"] = 1024
+    table["dst_size"] = [4096, 4096, 1, 4096, 4096]  # the third cannot fit: -1, and not copied
+    sizes = host_nvcomp.ops.compress_streams("zstd", table, level=1)
+    expected = [len(_zstd().encode(c.tobytes())) for c in CHUNKS]
+    assert sizes.tolist() == [n if i != 2 else -1 for i, n in enumerate(expected)]
+    ((kernel, copies),) = launched
+    assert kernel == "batch_memcpy" and copies["nbytes"].tolist() == [
+        n for i, n in enumerate(expected) if i != 2
+    ]
 
 
 @pytest.mark.parametrize(("skew", "fail"), [(0, False), (8, False), (0, True)])
-def test_batch_arrays_take_one_wrapper_when_nvcomp_gives_what_was_asked(fakes, monkeypatch, skew, fail):
-    as_arrays, calls = _as_arrays(skew, fail)
-    monkeypatch.setattr(sys.modules["nvidia.nvcomp"], "as_arrays", as_arrays, raising=False)
-    monkeypatch.setattr(fakes.ops, "_wrap", lambda address, nbytes: _Device(int(address), int(nbytes)))
+def test_batch_arrays_take_one_wrapper_when_nvcomp_gives_what_was_asked(host_nvcomp, monkeypatch, skew, fail):
+    forms = []
+    real = host_nvcomp.nvcomp.as_arrays
+
+    def as_arrays(*args, **kwargs):
+        forms.append("list" if len(args) == 1 else "offsets")
+        if len(args) == 3:
+            if fail:
+                raise TypeError("as_arrays(): incompatible function arguments")
+            return real(args[0], [o + skew for o in args[1]], args[2], **kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(host_nvcomp.nvcomp, "as_arrays", as_arrays)
+    rows = (np.array([0x1000, 0x5000, 0x2000], np.uint64), np.array([16, 32, 8], np.int64))
     works = skew == 0 and not fail
     for _ in range(2):
-        arrays = fakes.ops._batch_arrays(*ROWS)
-        assert [a.__cuda_array_interface__["data"][0] for a in arrays] == ROWS[0].tolist()
-        assert [a.buffer_size for a in arrays] == ROWS[1].tolist()
-    assert fakes.ops._offsets_form is works
+        batch = host_nvcomp.ops._batch_arrays(*rows)
+        assert isinstance(batch, BatchArray)  # what decode and encode bind, never a list
+        assert [_span(batch[i])[0] for i in range(len(batch))] == rows[0].tolist()
+        assert batch.buffer_sizes == rows[1].tolist()
+    assert host_nvcomp.ops._offsets_form is works
     # the short form once checked and kept, or tried once and given up for the per-row form
-    assert calls == (["offsets", "offsets"] if works else ["offsets", "list", "list"])
+    assert forms == (["offsets", "offsets"] if works else ["offsets", "list", "list"])
+
+
+# -- the stand-in's calls against the real nvCOMP binding ------------------------------------------
+
+_PARAM = re.compile(r"(\w+): ([\w.\[\]]+)( = .+)?$")
+
+
+def _overloads(function) -> list[list[tuple[str, str, bool]]]:
+    """``(name, type, has_default)`` lists, one per overload, from a pybind11 docstring."""
+    name = function.__name__
+    found = []
+    for line in (function.__doc__ or "").splitlines():
+        match = re.match(rf"\s*(?:\d+\.\s*)?{name}\((.*)\) -> ", line)
+        if match:
+            params = [_PARAM.match(p.strip()) for p in match.group(1).split(", ") if p.strip()]
+            found.append(
+                [(m.group(1), m.group(2), bool(m.group(3))) for m in params if m and m.group(1) != "self"]
+            )
+    return found
+
+
+def _type_fits(value, annotation: str) -> bool:
+    short = annotation.rsplit(".", 1)[-1]
+    if short in ("object",):
+        return True
+    if short in ("BatchArray", "Array", "CompressConfig", "DecompressConfig"):
+        return type(value).__name__ == short or value is None
+    if short == "list[int]":
+        return isinstance(value, list) and all(isinstance(v, int) for v in value)
+    if short == "list[object]":
+        return isinstance(value, list)
+    return {"int": int, "str": str, "bool": bool}.get(short, object) is object or isinstance(
+        value, {"int": int, "str": str, "bool": bool}[short]
+    )
+
+
+def _binds(overload, args, kwargs) -> bool:
+    if len(args) > len(overload):
+        return False
+    bound = {}
+    for (name, annotation, _), value in zip(overload, args):
+        if not _type_fits(value, annotation):
+            return False
+        bound[name] = value
+    by_name = {name: (annotation, default) for name, annotation, default in overload}
+    for name, value in kwargs.items():
+        if name not in by_name or name in bound or not _type_fits(value, by_name[name][0]):
+            return False
+        bound[name] = value
+    return all(name in bound or default for name, _, default in overload)
+
+
+def test_calls_bind_to_the_real_nvcomp(host_nvcomp, monkeypatch):
+    """Every call CudaOps makes binds to an overload of nvCOMP 6's real Python binding (which
+    imports without a GPU): argument names, counts and nvCOMP types, e.g. a ``BatchArray``
+    where a plain list would raise ``TypeError`` on the device."""
+    real = REAL_NVCOMP or pytest.skip("nvidia-nvcomp-cu13 is not installed")
+    monkeypatch.setattr(host_nvcomp.ops, "launch", lambda kernel, table: None)
+    monkeypatch.setattr(host_nvcomp.ops, "address", lambda array: int(array.ctypes.data))
+    monkeypatch.setattr(host_nvcomp.ops._cupy, "asarray", _host_view, raising=False)
+    for mode, offsets_form in (("parse", None), ("sizes", None), ("parse", False)):
+        host_nvcomp.ops._offsets_form = offsets_form  # False: the per-row form too
+        src, out, table = _staged(CHUNKS)  # src and out hold the memory the table points at
+        with cuzarr.config.set(nvcomp_decode_config=mode):
+            host_nvcomp.ops.decompress_streams("zstd", table)
+        del src, out
+    assert host_nvcomp.ops.alignment("deflate") == (16, 16) and host_nvcomp.ops.alignment("zstd") == (8, 8)
+    host = np.concatenate(CHUNKS).view(np.uint8)
+    table = np.zeros(1, d.STREAM)
+    table["src"], table["src_size"], table["dst_size"] = host.ctypes.data, host.size, 2 * host.size
+    host_nvcomp.ops.compress_streams("zstd", table, level=1)
+
+    codec_args = set(re.findall(r"^\s{16}(\w+):", real.Codec.__init__.__doc__, re.M))
+    seen = set()
+    for name, args, kwargs in host_nvcomp.calls:
+        seen.add(name)
+        if name == "Codec.__init__":
+            assert set(kwargs) <= codec_args, f"nvcomp.Codec takes no {set(kwargs) - codec_args}"
+            continue
+        owner, _, attr = name.rpartition(".")
+        function = getattr(real.Codec if owner == "Codec" else real, attr)
+        overloads = _overloads(function)
+        assert overloads, f"no signature found in nvcomp's {name} docstring"
+        assert any(_binds(o, args, kwargs) for o in overloads), (
+            f"{name}{args, kwargs} binds to none of {overloads}"
+        )
+    assert seen >= {
+        "as_arrays",
+        "Codec.__init__",
+        "Codec.decode",
+        "Codec.decompression_config",
+        "Codec.compression_config",
+        "Codec.encode",
+        "Codec.get_required_decompression_alignment",
+        "Codec.get_required_compression_alignment",
+    }
+
+
+def test_nvcomp_decode_config_is_parse_or_sizes():
+    assert cuzarr.config.get("nvcomp_decode_config") == "parse"  # the way the H100 prototype ran
+    with pytest.raises(ValueError, match="nvcomp_decode_config must be one of"):
+        cuzarr.config.set(nvcomp_decode_config="guess")

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config import config
 from . import descriptors as d
 from .ops import DeviceOps
 
@@ -70,6 +71,7 @@ class CudaOps(DeviceOps):
         self._thread = threading.local()  # nvCOMP codecs are thread-local (its API guarantees)
         #: whether ``nvcomp.as_arrays(buffer, offsets, sizes)`` gives the arrays asked for (None: untried)
         self._offsets_form: bool | None = None
+        self._alignments: dict[str, tuple[int, int]] = {}
 
     # -- memory ---------------------------------------------------------------------------------
     def empty(self, nbytes: int) -> Any:
@@ -185,54 +187,75 @@ class CudaOps(DeviceOps):
             cache[(codec, stream)] = found
         return found
 
-    def _await_producers(self, arrays: Any) -> None:
-        """Wait for the streams nvCOMP names in its results' ``__cuda_array_interface__``.
+    def _await_producers(self, batch: Any) -> None:
+        """Wait for the stream nvCOMP names in a result batch's ``__cuda_array_interface__``.
 
-        They are the codec's stream (this thread's current one) when nvCOMP honours
-        ``cuda_stream``; any other stream named there is waited on too, so the kernels queued
-        after the decode never read output that is still being written.
+        It is the codec's stream (this thread's current one) when nvCOMP honours
+        ``cuda_stream``; another stream named there is waited on too, so the kernels queued
+        after the decode never read output that is still being written. One call writes a
+        whole batch on one stream, so the first entry names it for all.
         """
         cp, current = self._cupy, int(self._cupy.cuda.get_current_stream().ptr)
-        for stream in {_cai_stream(a) for a in arrays or ()} - {None, current}:
+        stream = _cai_stream(batch[0]) if len(batch) else None
+        if stream is not None and stream != current:
             cp.cuda.ExternalStream(stream).synchronize()
         self.synchronize()
 
-    def _batch_arrays(self, addresses: np.ndarray, sizes: np.ndarray) -> list[Any]:
-        """nvCOMP arrays over ``(address, size)`` rows.
+    def _batch_arrays(self, addresses: np.ndarray, sizes: np.ndarray) -> Any:
+        """An ``nvcomp.BatchArray`` over ``(address, size)`` rows: what ``Codec.decode`` and
+        ``encode`` take (nvCOMP 6 binds no plain list of arrays there).
 
         One CuPy wrapper spanning all rows plus offsets when nvCOMP takes that form (it did on
         the H100: ``as_arrays(buffer, offsets, sizes)``), else one wrapper per row, which costs
         ~30 us of Python per chunk. The first result of the short form is checked pointer by
-        pointer; any difference, or an error, falls back to the per-row form for good.
+        pointer; any difference, or an error, falls back to the per-row form for good. The
+        arrays name this thread's current stream, the one their bytes were written on.
         """
-        nv = self._nvcomp
+        nv, stream = self._nvcomp, int(self._cupy.cuda.get_current_stream().ptr)
         if self._offsets_form is not False and len(addresses):
             base = int(addresses.min())
             span = self._wrap(base, int((addresses + sizes.astype(np.uint64)).max()) - base)
             offsets = (addresses - np.uint64(base)).astype(np.int64)
             try:
-                arrays = nv.as_arrays(span, offsets.tolist(), sizes.astype(np.int64).tolist())
+                arrays = nv.as_arrays(
+                    span, offsets.tolist(), sizes.astype(np.int64).tolist(), cuda_stream=stream
+                )
                 if self._offsets_form is None:
                     self._offsets_form = _arrays_match(arrays, addresses, sizes)
                     if not self._offsets_form:
                         logger.info("nvcomp.as_arrays(buffer, offsets, sizes) differs: one array per chunk")
                 if self._offsets_form:
-                    return list(arrays)
+                    return arrays
             except Exception as exc:  # another nvCOMP version: the per-row form always works
                 if self.as_out_of_memory(exc) is not None:
                     raise
                 self._offsets_form = False
                 logger.info("nvcomp.as_arrays(buffer, offsets, sizes) failed (%s): one array per chunk", exc)
-        return nv.as_arrays([self._wrap(a, n) for a, n in zip(addresses.tolist(), sizes.tolist())])
+        wrappers = [self._wrap(a, n) for a, n in zip(addresses.tolist(), sizes.tolist())]
+        return nv.as_arrays(wrappers, cuda_stream=stream)
+
+    def _decompression_config(self, nvc: Any, src: Any, sizes: np.ndarray) -> Any:
+        """nvCOMP's description of a batch's decoded sizes.
+
+        ``"parse"`` (config ``nvcomp_decode_config``) lets nvCOMP read them from the streams:
+        a stream sync, and for RAW LZ4 and deflate, which store no size, a whole
+        decode-without-output pass. ``"sizes"`` passes the sizes the chunk grid already fixes,
+        which nvCOMP documents as sync-free; a stream that decodes to another size must then
+        be caught by nvCOMP's per-chunk status (the GPU suite checks both ways).
+        """
+        if config.get("nvcomp_decode_config") == "sizes" and len(sizes) and int(sizes.min()) > 0:
+            return nvc.decompression_config(nvc.compression_config([int(n) for n in sizes.tolist()]))
+        return nvc.decompression_config(src)
 
     def _decode(self, codec: str, rows: np.ndarray) -> list[int]:
         nvc = self._codec(codec)
         src = self._batch_arrays(rows["src"], rows["src_size"])
         dst = self._batch_arrays(rows["dst"], rows["dst_size"])
-        config = nvc.decompression_config(src)
-        decoded = nvc.decode(src, out=dst, decompression_config=config)
-        self._await_producers(decoded or dst)
-        return [int(getattr(a, "buffer_size", r["dst_size"])) for a, r in zip(decoded or dst, rows)]
+        decode_config = self._decompression_config(nvc, src, rows["dst_size"])
+        decoded = nvc.decode(src, out=dst, decompression_config=decode_config)
+        result = dst if decoded is None else decoded
+        self._await_producers(result)
+        return _entry_sizes(result)
 
     def decompress_streams(self, codec: str, table: np.ndarray) -> np.ndarray:
         try:
@@ -253,8 +276,10 @@ class CudaOps(DeviceOps):
         nvc = self._codec(codec)
         encoded = nvc.encode(self._batch_arrays(table["src"], table["src_size"]))
         self._await_producers(encoded)
-        sizes = np.array([int(a.buffer_size) for a in encoded], np.int64)
-        pieces = [self._cupy.asarray(a).view(self._cupy.uint8).reshape(-1) for a in encoded]
+        sizes = np.array(_entry_sizes(encoded), np.int64)
+        pieces = [
+            self._cupy.asarray(encoded[i]).view(self._cupy.uint8).reshape(-1) for i in range(len(encoded))
+        ]
         fits = sizes <= table["dst_size"]
         copy = d.table(
             d.COPY,
@@ -267,7 +292,14 @@ class CudaOps(DeviceOps):
         return np.where(fits, sizes, -1)
 
     def alignment(self, codec: str) -> tuple[int, int]:
-        return (8, 8) if codec in ("lz4", "zstd", "deflate") else (1, 1)
+        """What nvCOMP requires of ``codec``'s buffer addresses (the stricter of its compression
+        and decompression needs, for input and output alike), asked once per codec."""
+        found = self._alignments.get(codec)
+        if found is None:
+            nvc = self._codec(codec)
+            n = max(nvc.get_required_decompression_alignment(), nvc.get_required_compression_alignment(), 1)
+            found = self._alignments[codec] = (int(n), int(n))
+        return found
 
 
 def _cai_stream(array: Any) -> int | None:
@@ -282,13 +314,18 @@ def _cai_stream(array: Any) -> int | None:
     return _CAI_SPECIAL_STREAMS.get(int(stream), int(stream))
 
 
+def _entry_sizes(batch: Any) -> list[int]:
+    """Byte size of every entry of an nvCOMP batch: ``buffer_sizes`` in one call where the
+    batch has it (nvCOMP 6), else entry by entry."""
+    sizes = getattr(batch, "buffer_sizes", None)
+    if sizes is None:
+        sizes = [batch[i].buffer_size for i in range(len(batch))]
+    return [int(n) for n in sizes]
+
+
 def _arrays_match(arrays: Any, addresses: np.ndarray, sizes: np.ndarray) -> bool:
     """Whether nvCOMP arrays start at ``addresses`` and hold ``sizes`` bytes, row by row."""
-    arrays = list(arrays)
-    if len(arrays) != len(addresses):
+    if len(arrays) != len(addresses) or _entry_sizes(arrays) != [int(n) for n in sizes.tolist()]:
         return False
-    for array, address, size in zip(arrays, addresses.tolist(), sizes.tolist()):
-        interface = array.__cuda_array_interface__
-        if int(interface["data"][0]) != address or int(array.buffer_size) != size:
-            return False
-    return True
+    starts = [int(arrays[i].__cuda_array_interface__["data"][0]) for i in range(len(arrays))]
+    return starts == [int(a) for a in addresses.tolist()]
