@@ -25,7 +25,7 @@ from cuzarr.gpu.emulated_ops import EmulatedOps
 SHIM = Path(__file__).with_name("cuda_host_shim.h")
 _KERNEL = re.compile(r'extern\s+"C"\s+__global__\s+void\s+(\w+)\s*\(([^)]*)\)', re.S)
 #: kernels that call ``__syncthreads``: their block's threads must run side by side
-_BLOCK_SYNC = {"checksum_batch"}
+BLOCK_SYNC = {"checksum_batch"}
 
 
 def _ctype(declaration: str) -> type:
@@ -44,7 +44,7 @@ def _launchers(source: str) -> tuple[str, dict[str, list[type]]]:
     for name, params in _KERNEL.findall(source):
         declarations = [p.strip() for p in params.split(",") if p.strip()]
         names = [re.findall(r"\w+", p)[-1] for p in declarations]
-        sync = "true" if name in _BLOCK_SYNC else "false"
+        sync = "true" if name in BLOCK_SYNC else "false"
         code.append(
             f'extern "C" void launch_{name}(unsigned gx, unsigned gy, unsigned bx, {", ".join(declarations)}) '
             f"{{ cuzarr_launch({name}, dim3{{gx, gy, 1}}, dim3{{bx, 1, 1}}, {sync}, {', '.join(names)}); }}"
@@ -53,29 +53,35 @@ def _launchers(source: str) -> tuple[str, dict[str, list[type]]]:
     return "\n".join(code), signatures
 
 
-def build(out_dir: Path) -> dict[str, ctypes._CFuncPtr]:
-    """Compile every ``kernels/*.cu`` with g++ into ``out_dir``; ``{kernel: launch function}``."""
+def build_source(source: str, stem: Path) -> dict[str, ctypes._CFuncPtr]:
+    """Compile one kernel source text with g++ (files ``stem``.cu/.cpp/.so); ``{kernel: launcher}``."""
     compiler = shutil.which("g++")
     if compiler is None:
         raise RuntimeError("g++ is needed to run the CUDA kernel sources on the host")
+    launchers, signatures = _launchers(source)
+    cu, unit, library = stem.with_suffix(".cu"), stem.with_suffix(".cpp"), stem.with_suffix(".so")
+    cu.write_text(source)
+    unit.write_text(f'#include "{SHIM}"\n#include "{cu}"\n{launchers}\n')
+    subprocess.run(
+        [compiler, "-std=c++20", "-O1", "-shared", "-fPIC", "-pthread", str(unit), "-o", str(library)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    loaded = ctypes.CDLL(str(library))
+    functions = {}
+    for name, argtypes in signatures.items():
+        function = getattr(loaded, f"launch_{name}")
+        function.argtypes, function.restype = argtypes, None
+        functions[name] = function
+    return functions
+
+
+def build(out_dir: Path) -> dict[str, ctypes._CFuncPtr]:
+    """Compile every ``kernels/*.cu`` into ``out_dir``; ``{kernel: launch function}``."""
     functions = {}
     for cu in sorted(kernel_dir().glob("*.cu")):
-        source = cu.read_text()
-        launchers, signatures = _launchers(source)
-        unit = out_dir / f"{cu.stem}.cpp"
-        unit.write_text(f'#include "{SHIM}"\n#include "{cu}"\n{launchers}\n')
-        library = out_dir / f"lib{cu.stem}.so"
-        subprocess.run(
-            [compiler, "-std=c++20", "-O1", "-shared", "-fPIC", "-pthread", str(unit), "-o", str(library)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        loaded = ctypes.CDLL(str(library))
-        for name, argtypes in signatures.items():
-            function = getattr(loaded, f"launch_{name}")
-            function.argtypes, function.restype = argtypes, None
-            functions[name] = function
+        functions.update(build_source(cu.read_text(), out_dir / cu.stem))
     return functions
 
 

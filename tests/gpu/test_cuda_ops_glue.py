@@ -20,6 +20,8 @@ import cuzarr
 from cuzarr.gpu import cuda_ops
 from cuzarr.gpu import descriptors as d
 
+from .fake_nvcomp import BatchArray, CompressConfig, FakeNvcomp, NvcompArray, span
+
 try:  # the real binding imports without a GPU; its signatures check the stand-in's calls
     from nvidia import nvcomp as REAL_NVCOMP
 except ImportError:
@@ -50,7 +52,7 @@ def fakes(monkeypatch):
     synced: list[int] = []
     current = threading.local()
     cuda = types.SimpleNamespace(
-        runtime=types.SimpleNamespace(getDeviceCount=lambda: 1),
+        runtime=types.SimpleNamespace(getDeviceCount=lambda: 1, getDevice=lambda: 0),
         get_current_stream=lambda: _Stream(getattr(current, "ptr", 0), synced),
         ExternalStream=lambda ptr: _Stream(ptr, synced),
     )
@@ -113,129 +115,9 @@ def test_results_on_the_current_stream_need_one_wait(fakes):
     assert fakes.synced == [0]
 
 
-# -- a stand-in nvCOMP 6 that really decodes, over host memory ------------------------------------
-#
-# Batches hold (address, size) entries over NumPy buffers; "decoding" is numcodecs' zstd read
-# and written through those addresses with ctypes. Its functions take what nvCOMP 6's take
-# (a ``BatchArray``, never a plain list) and log every call, which ``test_calls_bind_to_the_real_nvcomp``
-# checks against the real binding's signatures where ``nvidia.nvcomp`` is installed.
-
-
-class Array:
-    def __init__(self, address: int, nbytes: int, stream: int = 0):
-        self.__cuda_array_interface__ = {"data": (address, False), "shape": (nbytes,), "stream": stream}
-        self.buffer_size = nbytes
-
-
-class BatchArray:
-    """nvCOMP 6's batch: ``len``, indexing and ``buffer_sizes``, and nothing list-like beyond that."""
-
-    def __init__(self, entries: list[Array]):
-        self._entries = entries
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def __getitem__(self, index: int) -> Array:
-        return self._entries[index]
-
-    @property
-    def buffer_sizes(self) -> list[int]:
-        return [e.buffer_size for e in self._entries]
-
-
-class CompressConfig:
-    def __init__(self, sizes: list[int]):
-        self.sizes = sizes
-
-
-class DecompressConfig:
-    def __init__(self, sizes: list[int]):
-        self.sizes = sizes
-
-
-def _read(address: int, nbytes: int) -> bytes:
-    return ctypes.string_at(address, nbytes)
-
-
-def _need(value, kind, what: str) -> None:
-    if not isinstance(value, kind):  # pybind11 refuses arguments of another type the same way
-        raise TypeError(f"{what}(): incompatible function arguments: got {type(value).__name__}")
-
-
-class FakeNvcomp:
-    def __init__(self, calls: list):
-        self.calls = calls
-        self.BitstreamKind = types.SimpleNamespace(RAW="RAW")
-        nvcomp = self
-
-        class Codec:
-            def __init__(self, **kwargs):
-                nvcomp.calls.append(("Codec.__init__", (), kwargs))
-                self.kwargs = kwargs
-
-            def decompression_config(self, source):
-                nvcomp.calls.append(("Codec.decompression_config", (source,), {}))
-                if isinstance(source, CompressConfig):
-                    return DecompressConfig(source.sizes)
-                _need(source, BatchArray, "decompression_config")
-                return DecompressConfig([len(_zstd().decode(_read(*_span(a)))) for a in source._entries])
-
-            def get_required_decompression_alignment(self):
-                nvcomp.calls.append(("Codec.get_required_decompression_alignment", (), {}))
-                return 8
-
-            def get_required_compression_alignment(self):
-                nvcomp.calls.append(("Codec.get_required_compression_alignment", (), {}))
-                return 16 if self.kwargs["algorithm"] == "deflate" else 4
-
-            def compression_config(self, sizes):
-                nvcomp.calls.append(("Codec.compression_config", (sizes,), {}))
-                return CompressConfig(list(sizes))
-
-            def decode(self, srcs, data_type="", out=None, decompression_config=None):
-                nvcomp.calls.append(
-                    ("Codec.decode", (srcs,), {"out": out, "decompression_config": decompression_config})
-                )
-                _need(srcs, BatchArray, "decode")
-                _need(out, BatchArray, "decode")
-                for src, dst in zip(srcs._entries, out._entries):
-                    raw = _zstd().decode(_read(*_span(src)))  # corrupt input raises, as nvCOMP does
-                    if len(raw) > dst.buffer_size:
-                        raise ValueError("output buffer too small")
-                    ctypes.memmove(_span(dst)[0], raw, len(raw))
-                    dst.buffer_size = len(raw)
-                return out
-
-            def encode(self, srcs, out=None, compression_config=None):
-                nvcomp.calls.append(("Codec.encode", (srcs,), {}))
-                _need(srcs, BatchArray, "encode")
-                encoded = [
-                    np.frombuffer(_zstd().encode(_read(*_span(a))), np.uint8).copy() for a in srcs._entries
-                ]
-                nvcomp.keep = encoded
-                return BatchArray([Array(e.ctypes.data, e.size) for e in encoded])
-
-        self.Codec = Codec
-
-    def as_arrays(self, *args, **kwargs):
-        self.calls.append(("as_arrays", args, kwargs))
-        stream = kwargs.get("cuda_stream", 0)
-        if len(args) == 1:
-            return BatchArray([Array(_span(a)[0], _span(a)[1], stream) for a in args[0]])
-        buffer, offsets, sizes = args
-        base = _span(buffer)[0]
-        return BatchArray([Array(base + o, n, stream) for o, n in zip(offsets, sizes)])
-
-
-def _span(array) -> tuple[int, int]:
-    interface = array.__cuda_array_interface__
-    return int(interface["data"][0]), int(interface["shape"][0])
-
-
 def _host_view(array) -> np.ndarray:
     """What ``cupy.asarray`` makes of an nvCOMP array: a view of its bytes (here on the host)."""
-    address, nbytes = _span(array)
+    address, nbytes = span(array)
     return np.ctypeslib.as_array((ctypes.c_uint8 * nbytes).from_address(address))
 
 
@@ -251,7 +133,7 @@ def host_nvcomp(fakes, monkeypatch):
     calls: list = []
     nvcomp = FakeNvcomp(calls)
     monkeypatch.setattr(fakes.ops, "_nvcomp", nvcomp)
-    monkeypatch.setattr(fakes.ops, "_wrap", lambda address, nbytes: Array(int(address), int(nbytes)))
+    monkeypatch.setattr(fakes.ops, "_wrap", lambda address, nbytes: NvcompArray(int(address), int(nbytes)))
     fakes.calls, fakes.nvcomp = calls, nvcomp
     return fakes
 
@@ -338,7 +220,7 @@ def test_batch_arrays_take_one_wrapper_when_nvcomp_gives_what_was_asked(host_nvc
     for _ in range(2):
         batch = host_nvcomp.ops._batch_arrays(*rows)
         assert isinstance(batch, BatchArray)  # what decode and encode bind, never a list
-        assert [_span(batch[i])[0] for i in range(len(batch))] == rows[0].tolist()
+        assert [span(batch[i])[0] for i in range(len(batch))] == rows[0].tolist()
         assert batch.buffer_sizes == rows[1].tolist()
     assert host_nvcomp.ops._offsets_form is works
     # the short form once checked and kept, or tried once and given up for the per-row form
@@ -369,7 +251,7 @@ def _type_fits(value, annotation: str) -> bool:
     if short in ("object",):
         return True
     if short in ("BatchArray", "Array", "CompressConfig", "DecompressConfig"):
-        return type(value).__name__ == short or value is None
+        return type(value).__name__.removeprefix("Nvcomp") == short or value is None
     if short == "list[int]":
         return isinstance(value, list) and all(isinstance(v, int) for v in value)
     if short == "list[object]":

@@ -2,8 +2,9 @@
 
 Each compressor's chunk is truncated, replaced by random bytes, or replaced by a *valid*
 stream of the wrong size: fewer or more decoded bytes than the chunk holds (the case a decoder
-told the size in advance can miss). Runs on the emulated backend in the CPU suite and on CuPy
-with nvCOMP (both ways nvCOMP can learn the decoded sizes) where there is a GPU. After each
+told the size in advance can miss). Runs on the emulated backend and on ``CudaOps`` over the
+CuPy and nvCOMP stand-ins in the CPU suite, and on CuPy with nvCOMP where there is a GPU (both
+ways nvCOMP can learn the decoded sizes). After each
 failure the array reads again: the process and the backend stay usable.
 """
 
@@ -18,6 +19,8 @@ import pytest
 import cuzarr
 from cuzarr.codecs import GzipCodec, ZstdCodec
 from cuzarr.errors import CodecError
+
+from . import fake_cupy
 
 SHAPE, CHUNKS = (64, 48), (16, 48)
 BAD_KEY = "2.0"  # v2 key of the third chunk (rows 32..47); v3 arrays use c/2/0
@@ -44,6 +47,8 @@ DAMAGE = {
 def _devices() -> list:
     return [
         pytest.param("emulated", "parse", id="emulated"),
+        pytest.param("cuda-on-host", "parse", id="cuda-on-host-parse"),
+        pytest.param("cuda-on-host", "sizes", id="cuda-on-host-sizes"),
         pytest.param("cuda", "parse", marks=pytest.mark.gpu, id="cuda-parse"),
         pytest.param("cuda", "sizes", marks=pytest.mark.gpu, id="cuda-sizes"),
     ]
@@ -61,8 +66,13 @@ def _write(tmp_path: Path, kwargs: dict) -> tuple[str, np.ndarray, Path]:
 @pytest.mark.parametrize(("device", "mode"), _devices())
 @pytest.mark.parametrize("damage", list(DAMAGE))
 @pytest.mark.parametrize("compressor", list(COMPRESSORS))
-def test_a_damaged_chunk_is_named_and_the_array_still_reads(tmp_path, device, mode, damage, compressor):
-    if device == "cuda":
+def test_a_damaged_chunk_is_named_and_the_array_still_reads(
+    tmp_path, monkeypatch, device, mode, damage, compressor
+):
+    if device == "cuda-on-host":  # CudaOps over the CuPy and nvCOMP stand-ins (no GPU needed)
+        fake_cupy.install(monkeypatch)
+        device = "cuda"
+    elif device == "cuda":
         pytest.importorskip("cupy")
     kwargs, codec = COMPRESSORS[compressor]
     path, data, chunk_file = _write(tmp_path, kwargs)

@@ -72,6 +72,8 @@ class CudaOps(DeviceOps):
         #: whether ``nvcomp.as_arrays(buffer, offsets, sizes)`` gives the arrays asked for (None: untried)
         self._offsets_form: bool | None = None
         self._alignments: dict[str, tuple[int, int]] = {}
+        #: the device our buffers live on: wrapping an address then needs no pointer lookup
+        self._device_id = int(cupy.cuda.runtime.getDevice())
 
     # -- memory ---------------------------------------------------------------------------------
     def empty(self, nbytes: int) -> Any:
@@ -130,7 +132,7 @@ class CudaOps(DeviceOps):
 
     def _wrap(self, address: int, nbytes: int) -> Any:
         cp = self._cupy
-        memory = cp.cuda.UnownedMemory(int(address), int(nbytes), None)
+        memory = cp.cuda.UnownedMemory(int(address), int(nbytes), None, self._device_id)
         return cp.ndarray((int(nbytes),), cp.uint8, cp.cuda.MemoryPointer(memory, 0))
 
     # -- kernels ------------------------------------------------------------------------------------
