@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from . import buffer, codecs, errors, storage
+from . import api, buffer, codecs, errors, storage
 from .api import (
     array,
     create,
@@ -40,14 +40,19 @@ from .convenience import (
     zeros_like,
 )
 from .core.array import Array
+from .core.async_array import AsyncArray
+from .core.async_group import AsyncGroup
 from .core.copy import copy, copy_all, copy_store
 from .core.group import Group
 from .core.sync import ProcessSynchronizer, ThreadSynchronizer
+from .debug_info import print_debug_info
 from .errors import CopyError
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncArray",
+    "AsyncGroup",
     "CopyError",
     "Group",
     "ProcessSynchronizer",
@@ -86,6 +91,8 @@ __all__ = [
     "ones",
     "open",
     "open_array",
+    "api",
+    "print_debug_info",
     "storage",
     "zeros",
 ]

@@ -1,5 +1,5 @@
 """Top-level group functions with zarr-python 3's names: group, open_group, create_group,
-create_hierarchy, open_consolidated, consolidate_metadata (arrays and ``open`` are in ``api.py``)."""
+create_hierarchy, open_consolidated, consolidate_metadata (arrays and ``open`` are in ``api/arrays.py``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .api import check_mode
+from .api.arrays import check_mode
 from .core.array import Array
 from .core.group import Group
 from .core.hierarchy import consolidate, is_group, join_path, read_group, walk
@@ -18,6 +18,7 @@ from .errors import (
 )
 from .storage import make_store
 from .storage.base import Store
+from .storage.store_path import split_store_path
 
 
 def open_group(
@@ -45,8 +46,8 @@ def open_group(
     ``cache_attrs``, ``chunk_store`` and ``meta_array`` are accepted for zarr 2 code and ignored.
     """
     check_mode(mode)
+    store, path = split_store_path(store, path)
     resolved = make_store(store, mode=mode, storage_options=storage_options)
-    path = (path or "").strip("/")
     if mode in ("r", "r+", "a"):
         try:
             return Group.open(
@@ -109,8 +110,8 @@ def create_group(
     storage_options: dict[str, Any] | None = None,
 ) -> Group:
     """Create a new group; ``ContainsGroupError``/``ContainsArrayError`` if a node exists (unless ``overwrite``)."""
+    store, path = split_store_path(store, path)
     resolved = make_store(store, mode="a", storage_options=storage_options)
-    path = (path or "").strip("/")
     return Group.from_store(
         resolved,
         path=path,
@@ -169,8 +170,8 @@ def consolidate_metadata(
     if isinstance(store, Group):
         synchronizer = synchronizer if synchronizer is not None else store.synchronizer
         store, path = store.store, path if path is not None else store.path
+    store, path = split_store_path(store, path)
     resolved = make_store(store, mode="a")
-    path = (path or "").strip("/")
     with _hierarchy_locked(resolved, path, zarr_format, synchronizer):
         metadata, consolidated = consolidate(resolved, path, zarr_format)
     return Group(resolved, path, metadata, consolidated=consolidated, synchronizer=synchronizer)

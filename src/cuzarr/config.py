@@ -91,7 +91,9 @@ class Config:
             if key == "fsync" and not isinstance(value, bool):
                 raise ValueError(f"fsync must be True or False, got {value!r}")
             if key == "nvcomp_decode_config" and value not in _NVCOMP_DECODE_CONFIGS:
-                raise ValueError(f"nvcomp_decode_config must be one of {_NVCOMP_DECODE_CONFIGS}, got {value!r}")
+                raise ValueError(
+                    f"nvcomp_decode_config must be one of {_NVCOMP_DECODE_CONFIGS}, got {value!r}"
+                )
             if key == "record_type_name" and value not in ("structured", "struct"):
                 raise ValueError(f"record_type_name must be 'structured' or 'struct', got {value!r}")
         previous = {k: self._values[k] for k in updates}

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .api import AUTO, create, create_array, open_array
-from .api import open as open_node
+from .api.arrays import AUTO, create, create_array, open_array
+from .api.arrays import open as open_node
 from .api_group import open_group
 from .config import config
 from .core.array import Array

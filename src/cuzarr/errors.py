@@ -1,10 +1,27 @@
-"""Exceptions raised by cuzarr; each names the array, chunk key or metadata field at fault."""
+"""Exceptions raised by cuzarr; each names the array, chunk key or metadata field at fault.
+
+zarr-python 3's names (``zarr.errors``) are here too, so code written ``except zarr.errors.X``
+catches what cuzarr raises in the same situation: ``BaseZarrError`` is cuzarr's root,
+``MetadataValidationError`` its metadata error, and the index errors are raised by the selection
+code. The warning classes are zarr-python's, under the same names and bases.
+"""
 
 from __future__ import annotations
 
 
 class CuzarrError(Exception):
-    """Base class of every error cuzarr raises on purpose."""
+    """Base class of every error cuzarr raises on purpose (also available as ``BaseZarrError``).
+
+    Unlike zarr-python's ``BaseZarrError`` it is not itself a ``ValueError``: cuzarr also raises
+    device, permission and store (``OSError``) failures under it, which ``except ValueError`` must
+    not swallow. Every error that zarr-python raises as a ``ValueError`` (metadata, node not found,
+    a node already there) is a ``ValueError`` here as well, so ``except ValueError`` catches the
+    same situations in both libraries.
+    """
+
+
+#: zarr-python's root error; ``except BaseZarrError`` catches every cuzarr error.
+BaseZarrError = CuzarrError
 
 
 class MetadataError(CuzarrError, ValueError):
@@ -23,6 +40,11 @@ class MetadataError(CuzarrError, ValueError):
             where.append(f"field '{field}'")
         prefix = (" ".join(where) + ": ") if where else ""
         super().__init__(prefix + message)
+
+
+#: zarr-python's name for invalid metadata: ``except MetadataValidationError`` catches every
+#: ``MetadataError`` (unknown codecs and data types, wrong node types included).
+MetadataValidationError = MetadataError
 
 
 class UnknownCodecError(MetadataError):
@@ -56,8 +78,8 @@ class ReadOnlyError(CuzarrError, PermissionError):
     """A write attempted on a read-only store or array."""
 
 
-class NodeNotFoundError(CuzarrError, FileNotFoundError):
-    """No array or group at the given path."""
+class NodeNotFoundError(CuzarrError, FileNotFoundError, ValueError):
+    """No array or group at the given path (a ``ValueError`` too, as in zarr-python)."""
 
 
 class ArrayNotFoundError(NodeNotFoundError):
@@ -68,16 +90,37 @@ class GroupNotFoundError(NodeNotFoundError):
     """No group at the given path."""
 
 
-class ContainsArrayError(CuzarrError, FileExistsError):
-    """An array already exists where a new node was to be created."""
+class ContainsArrayError(CuzarrError, FileExistsError, ValueError):
+    """An array already exists where a new node was to be created (a ``ValueError`` too, as in zarr-python)."""
 
 
-class ContainsGroupError(CuzarrError, FileExistsError):
-    """A group already exists where a new node was to be created."""
+class ContainsGroupError(CuzarrError, FileExistsError, ValueError):
+    """A group already exists where a new node was to be created (a ``ValueError`` too, as in zarr-python)."""
 
 
-class NodeTypeValidationError(CuzarrError, ValueError):
-    """A node exists but is not of the requested kind (array vs group)."""
+class ContainsArrayAndGroupError(CuzarrError, ValueError):
+    """Both ``.zarray`` and ``.zgroup`` at one path: the node is neither, and nothing may be created there."""
+
+
+class NodeTypeValidationError(MetadataError):
+    """A node exists but is not of the requested kind (array vs group); a metadata error, as in zarr-python."""
+
+
+class BoundsCheckError(CuzarrError, IndexError):
+    """An integer index (or index array element, or block index) outside its axis."""
+
+
+class NegativeStepError(CuzarrError, IndexError):
+    """A slice with a negative step where only ascending ones are allowed (block selections)."""
+
+
+class VindexInvalidSelectionError(CuzarrError, IndexError):
+    """A vectorised selection that is neither coordinates (one integer array per axis) nor a mask."""
+
+
+class ArrayIndexError(CuzarrError, IndexError):
+    """zarr-python's error for an index array where one position was expected; cuzarr's selections
+    never need it, it is defined so that ``except ArrayIndexError`` clauses written for zarr-python work."""
 
 
 class CopyError(CuzarrError, RuntimeError):
@@ -129,3 +172,26 @@ class DeviceError(CuzarrError, RuntimeError):
         self.keys = tuple(keys)
         prefix = f"chunks {_name_keys(self.keys)}: " if self.keys else ""
         super().__init__(prefix + message)
+
+
+# -- warnings: zarr-python's classes, so filters written for zarr-python apply to cuzarr ------------
+
+
+class ZarrFutureWarning(FutureWarning):
+    """A feature that will change or go away; shown to end users."""
+
+
+class UnstableSpecificationWarning(ZarrFutureWarning):
+    """A feature outside the Zarr specification that other implementations may not read."""
+
+
+class ZarrDeprecationWarning(DeprecationWarning):
+    """A feature that will be removed in a future release."""
+
+
+class ZarrUserWarning(UserWarning):
+    """A problem with the calling code."""
+
+
+class ZarrRuntimeWarning(RuntimeWarning):
+    """Dubious runtime behaviour."""

@@ -9,6 +9,8 @@ import pytest
 import cuzarr
 from tests.buffer.test_emulated_backend import SELECTIONS, V2_CASES, V3_CASES, make_data
 
+from .test_cuda_backend_on_host import check_device_index_arrays
+
 pytestmark = pytest.mark.gpu
 cupy = pytest.importorskip("cupy")
 
@@ -100,3 +102,7 @@ def test_concurrent_reads_from_threads(tmp_path):
         for window, results in zip(windows, pool.map(read, windows)):
             for got in results:
                 np.testing.assert_array_equal(got, data[window])
+
+
+def test_every_selection_kind_takes_device_index_arrays(tmp_path):
+    check_device_index_arrays(tmp_path, cupy)

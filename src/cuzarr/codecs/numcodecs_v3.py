@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Self
 import numcodecs
 import numpy as np
 
-from ..errors import CodecError, MetadataError, UnknownCodecError
+from ..errors import CodecError, MetadataError, UnknownCodecError, ZarrUserWarning
 from .base import (
     ArrayArrayCodec,
     ArrayBytesCodec,
@@ -148,7 +148,7 @@ class NumcodecsCodec(Codec):
 
     def __init__(self, **codec_config: Any) -> None:
         self._setup(codec_config)
-        warnings.warn(WARNING, UserWarning, stacklevel=2)
+        warnings.warn(WARNING, ZarrUserWarning, stacklevel=2)
 
     def _setup(self, config: dict[str, Any]) -> None:
         self._config = parse_config(self.codec_name, self.numcodecs_id, config)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -11,10 +11,20 @@ from ..codecs import CodecChain, V2CodecChain
 from ..codecs.base import ChunkSpec
 from ..codecs.sharding import EMPTY, ShardingCodec, ShardLayout
 from ..config import config
-from ..errors import ContainsGroupError, ReadOnlyError
+from ..errors import (
+    ArrayNotFoundError,
+    ContainsGroupError,
+    NodeNotFoundError,
+    NodeTypeValidationError,
+    ReadOnlyError,
+)
 from ..metadata import ArrayMetadataV2, ArrayMetadataV3
 from ..metadata.fill_value import default_fill_value
+from ..storage import make_store
 from ..storage.base import Store
+from ..storage.store_path import split_store_path
+from .array_config import READ_ORDER, ArrayConfig, array_config
+from .array_legacy import LegacyArrayMembers
 from .attributes import Attributes
 from .chunk_source import StoreChunks
 from .info import ArrayInfo
@@ -24,6 +34,9 @@ from .pipeline import ChunkIO
 from .resize import ShapeChanges
 from .selection import SelectionMixin
 from .shards import ShardedChunks
+
+if TYPE_CHECKING:
+    from .async_array import AsyncArray
 
 
 def sharding_of(metadata: ArrayMetadata) -> ShardingCodec | None:
@@ -53,7 +66,7 @@ def build_codecs(metadata: ArrayMetadata) -> CodecChain | V2CodecChain:
     return V2CodecChain(metadata.compressor, metadata.filters, spec)
 
 
-class Array(Node, SelectionMixin, ShapeChanges):
+class Array(Node, SelectionMixin, ShapeChanges, LegacyArrayMembers):
     """A Zarr array (v2 or v3). Reads return NumPy arrays on CPU, CuPy arrays on GPU."""
 
     def __init__(
@@ -74,6 +87,41 @@ class Array(Node, SelectionMixin, ShapeChanges):
         self._write_empty_chunks = write_empty_chunks
         self._synchronizer = synchronizer
         self._set_metadata(metadata)
+
+    @classmethod
+    def open(
+        cls,
+        store: Any,
+        zarr_format: int | None = None,
+        *,
+        path: str = "",
+        read_only: bool = False,
+        device: str | None = None,
+        config: Any = None,
+        write_empty_chunks: bool | None = None,
+        synchronizer: Any = None,
+    ) -> Array:
+        """The existing array at ``path`` of ``store`` (any store-like, or a ``StorePath``);
+        ``ArrayNotFoundError`` when nothing is there, ``NodeTypeValidationError`` for a group."""
+        store, path = split_store_path(store, path)
+        resolved = make_store(store, mode="r" if read_only else None)
+        try:
+            metadata = read_node_metadata(resolved, path, zarr_format)
+        except NodeNotFoundError as exc:
+            raise ArrayNotFoundError(f"no array found at path '{path}' in {resolved!r}") from exc
+        if not isinstance(metadata, ArrayMetadataV2 | ArrayMetadataV3):
+            raise NodeTypeValidationError(
+                f"the node at path '{path}' in {resolved!r} is a group, not an array"
+            )
+        return cls(
+            resolved,
+            path,
+            metadata,
+            device=device,
+            read_only=read_only,
+            write_empty_chunks=array_config(config, write_empty_chunks),
+            synchronizer=synchronizer,
+        )
 
     def _set_metadata(self, metadata: ArrayMetadata) -> None:
         self._metadata = metadata
@@ -181,6 +229,21 @@ class Array(Node, SelectionMixin, ShapeChanges):
     @property
     def attrs(self) -> Attributes:
         return Attributes(lambda: self._metadata.attributes, self._edit_attributes)
+
+    @property
+    def config(self) -> ArrayConfig:
+        """The runtime settings reads and writes use now (``with_config`` makes another)."""
+        write_empty = self._write_empty_chunks
+        if write_empty is None:
+            write_empty = config.get("write_empty_chunks")
+        return ArrayConfig(order=READ_ORDER, write_empty_chunks=bool(write_empty))
+
+    @property
+    def async_array(self) -> AsyncArray:
+        """This array behind zarr-python's asyncio API: blocking calls run in worker threads."""
+        from .async_array import AsyncArray  # the facade wraps Array, so it imports this module
+
+        return AsyncArray(self)
 
     @property
     def compressors(self) -> tuple[Any, ...]:

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from .indexing import _is_integer, is_bool_array, is_integer_array, wrap_indices
+from ..errors import VindexInvalidSelectionError
+from .indexing import _is_integer, host_array, is_bool_array, is_integer_array, wrap_indices
 from .plan import ChunkProjection
 
 
@@ -32,21 +33,23 @@ def normalize_coordinate_selection(selection: Any, shape: tuple[int, ...]) -> Po
     """One integer array (or int) per axis, broadcast together, bounds-checked per axis."""
     items = selection if isinstance(selection, tuple) else (selection,)
     if len(items) != len(shape):
-        raise IndexError(
+        raise VindexInvalidSelectionError(
             f"a coordinate selection needs one index array per dimension ({len(shape)}), got {len(items)}"
         )
     arrays = []
     for axis, item in enumerate(items):
         if not (_is_integer(item) or is_integer_array(item)):
-            raise IndexError(
+            raise VindexInvalidSelectionError(
                 f"coordinate selections take integers or integer arrays; axis {axis} got {item!r}"
             )
-        arrays.append(wrap_indices(np.asarray(item), shape[axis], axis))
+        arrays.append(wrap_indices(host_array(item), shape[axis], axis))
     try:
         broadcast = np.broadcast_arrays(*arrays)
     except ValueError as exc:
         shapes = [a.shape for a in arrays]
-        raise IndexError(f"coordinate arrays could not be broadcast together: shapes {shapes}") from exc
+        raise VindexInvalidSelectionError(
+            f"coordinate arrays could not be broadcast together: shapes {shapes}"
+        ) from exc
     result_shape = broadcast[0].shape if broadcast else ()
     return PointSelection(tuple(np.ravel(b) for b in broadcast), tuple(result_shape))
 
@@ -55,10 +58,14 @@ def normalize_mask_selection(selection: Any, shape: tuple[int, ...]) -> PointSel
     """A boolean array of the array's shape: the points where it is True, in C order."""
     items = selection if isinstance(selection, tuple) else (selection,)
     if len(items) != 1 or not is_bool_array(items[0]):
-        raise IndexError("a mask selection is a single boolean array with the shape of the array")
-    mask = np.asarray(items[0])
+        raise VindexInvalidSelectionError(
+            "a mask selection is a single boolean array with the shape of the array"
+        )
+    mask = np.asarray(host_array(items[0]))
     if mask.shape != tuple(shape):
-        raise IndexError(f"mask shape {mask.shape} does not match array shape {tuple(shape)}")
+        raise VindexInvalidSelectionError(
+            f"mask shape {mask.shape} does not match array shape {tuple(shape)}"
+        )
     points = np.nonzero(mask)
     return PointSelection(tuple(p.astype(np.int64) for p in points), (len(points[0]),))
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ from ..metadata import GroupMetadataV3
 from ..metadata.consolidated import ConsolidatedMetadata, NodeMetadata
 from ..storage import make_store
 from ..storage.base import Store
+from ..storage.store_path import split_store_path
 from .array import Array
 from .attributes import Attributes, check_json_value
 from .group_write import GroupWriter
@@ -72,7 +74,9 @@ class Group(Node, GroupWriter):
         device: str | None = None,
     ) -> Group:
         """Create a new group (and any missing parent groups) at ``path``; ``zarr_format=None``
-        takes the format of the nearest existing ancestor group, else the configured default."""
+        takes the format of the nearest existing ancestor group, else the configured default.
+        ``store`` may be a ``StorePath``: ``path`` is then below its path."""
+        store, path = split_store_path(store, path)
         store = make_store(store)
         attributes = _checked_attributes(attributes)
         node = NewNode.plan(store, path, zarr_format, overwrite)
@@ -93,9 +97,10 @@ class Group(Node, GroupWriter):
         synchronizer: Any = None,
         device: str | None = None,
     ) -> Group:
-        """Open the existing group at ``path``; see ``cuzarr.open_group`` for ``use_consolidated``."""
+        """Open the existing group at ``path`` (below a ``StorePath``'s own); see ``cuzarr.open_group``
+        for ``use_consolidated``."""
+        store, path = split_store_path(store, path)
         store = make_store(store, mode="r" if read_only else None)
-        path = path.strip("/")
         metadata, consolidated = read_group(store, path, zarr_format, use_consolidated)
         return cls(
             store,
@@ -130,6 +135,11 @@ class Group(Node, GroupWriter):
         """Set many attributes with one metadata write."""
         self.attrs.update(new_attributes)
         return self
+
+    async def update_attributes_async(self, new_attributes: dict[str, Any]) -> Group:
+        """``update_attributes`` as a coroutine: the write runs in a worker thread, so an event
+        loop awaiting it keeps running. Merges, as ``update_attributes`` does."""
+        return await asyncio.to_thread(self.update_attributes, new_attributes)
 
     def _write_attributes(self, attributes: dict[str, Any]) -> None:
         metadata = self._metadata.update_attributes(attributes)

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..errors import ContainsArrayError, ContainsGroupError
 from .array import Array
+from .array_legacy import warn_deprecated
 from .creation import normalize_shape
 from .hierarchy import is_group, join_path, new_group_metadata
 from .hierarchy_create import as_node_metadata, normalize_node_path, write_hierarchy
@@ -115,6 +116,11 @@ class GroupWriter:
         return array
 
     create = create_array
+
+    def array(self, name: str, **kwargs: Any) -> Array:
+        """Deprecated alias of ``create_array`` (zarr-python 3.0's; warns ``ZarrDeprecationWarning``)."""
+        warn_deprecated("Group.create_array")
+        return self.create_array(name, **kwargs)
 
     def create_dataset(self, name: str, *, shape: Any = None, data: Any = None, **kwargs: Any) -> Array:
         """h5py-style: ``shape`` and ``dtype`` default to those of ``data``."""

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import BoundsCheckError, NegativeStepError
+
 
 @dataclass(frozen=True, slots=True)
 class DimSelection:
@@ -77,7 +79,7 @@ def _is_integer(value: Any) -> bool:
 def _int_dim(index: Any, length: int, axis: int) -> DimSelection:
     i = int(index)
     if i < -length or i >= length:
-        raise IndexError(f"index {i} is out of bounds for axis {axis} with size {length}")
+        raise BoundsCheckError(f"index {i} is out of bounds for axis {axis} with size {length}")
     if i < 0:
         i += length
     return DimSelection(i, i + 1, 1, is_int=True)
@@ -161,8 +163,21 @@ def is_basic_selection(selection: Any) -> bool:
     )
 
 
+def is_device_array(value: Any) -> bool:
+    """A device array such as CuPy's (``__cuda_array_interface__`` and ``get()``)."""
+    return hasattr(value, "__cuda_array_interface__") and hasattr(value, "get")
+
+
+def host_array(value: Any) -> Any:
+    """An index array on the host: selections are planned there, and a device array (CuPy)
+    refuses ``numpy.asarray``, so it is copied back with ``get()``; anything else as it is."""
+    return value.get() if is_device_array(value) else value
+
+
 def is_integer_array(value: Any) -> bool:
-    """An integer list or array (the index kind NumPy calls advanced)."""
+    """An integer list or array (the index kind NumPy calls advanced), on the host or a device."""
+    if is_device_array(value):
+        return value.dtype.kind in "iu"
     if isinstance(value, (list, np.ndarray)) or hasattr(value, "__array_interface__"):
         array = np.asarray(value)
         return array.dtype.kind in "iu" or (
@@ -172,6 +187,8 @@ def is_integer_array(value: Any) -> bool:
 
 
 def is_bool_array(value: Any) -> bool:
+    if is_device_array(value):
+        return value.dtype == bool and value.ndim > 0
     if isinstance(value, (list, np.ndarray)) or hasattr(value, "__array_interface__"):
         return np.asarray(value).dtype == bool and (np.ndim(value) > 0)
     return False
@@ -179,7 +196,7 @@ def is_bool_array(value: Any) -> bool:
 
 def array_dim(item: Any, length: int, axis: int) -> ArrayDimSelection:
     """An integer or boolean 1-d array on one axis, bounds-checked, negatives wrapped."""
-    array = np.asarray(item)
+    array = np.asarray(host_array(item))
     if array.dtype == bool:
         if array.shape != (length,):
             raise IndexError(
@@ -193,7 +210,7 @@ def array_dim(item: Any, length: int, axis: int) -> ArrayDimSelection:
 
 def wrap_indices(array: Any, length: int, axis: int) -> np.ndarray:
     """Integer positions as int64 with negatives wrapped; IndexError naming the axis when out of range."""
-    array = np.asarray(array)
+    array = np.asarray(host_array(array))
     if array.size == 0:
         return np.zeros(array.shape, dtype=np.int64)
     if array.dtype.kind not in "iu":
@@ -202,7 +219,7 @@ def wrap_indices(array: Any, length: int, axis: int) -> np.ndarray:
     low, high = positions.min(), positions.max()
     if low < -length or high >= length:
         bad = low if low < -length else high
-        raise IndexError(f"index {bad} is out of bounds for axis {axis} with size {length}")
+        raise BoundsCheckError(f"index {bad} is out of bounds for axis {axis} with size {length}")
     positions[positions < 0] += length
     return positions
 
@@ -221,14 +238,15 @@ def block_selection_to_basic(selection: Any, shape: tuple[int, ...], chunks: tup
         if _is_integer(item):
             block = int(item)
             if block < -n_blocks or block >= n_blocks:
-                raise IndexError(
+                raise BoundsCheckError(
                     f"block index {block} is out of bounds for axis {axis} with {n_blocks} blocks"
                 )
             block %= n_blocks
             result.append(slice(block * chunk, min((block + 1) * chunk, length)))
         elif isinstance(item, slice):
             if item.step not in (None, 1):
-                raise IndexError(f"block slices must have step 1; axis {axis} got step {item.step}")
+                refused = NegativeStepError if _is_integer(item.step) and item.step < 0 else IndexError
+                raise refused(f"block slices must have step 1; axis {axis} got step {item.step}")
             start, stop, _ = item.indices(n_blocks)
             stop = max(start, stop)
             result.append(slice(start * chunk, min(stop * chunk, length)))

@@ -79,6 +79,12 @@ def existing_node_keys(store: Store, path: str) -> list[str]:
     return [k for k in keys if store.exists(k)]
 
 
+def holds_array_and_group(store: Store, path: str) -> bool:
+    """Whether ``path`` has both ``.zarray`` and ``.zgroup``: a v2 node that is neither, which
+    zarr-python refuses to create anything over (``ContainsArrayAndGroupError``)."""
+    return all(store.exists(node_key(path, name)) for name in (V2_ARRAY_KEY, V2_GROUP_KEY))
+
+
 def _parse_json(data: Any, source: str) -> Any:
     try:
         return json.loads(data)

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..storage.base import Store
+from ..storage.store_path import StorePath
 from .metadata_io import metadata_lock_key
 
 
@@ -27,6 +28,11 @@ class Node:
     @property
     def path(self) -> str:
         return self._path
+
+    @property
+    def store_path(self) -> StorePath:
+        """The store and the path in it, as one value (zarr-python's ``StorePath``)."""
+        return StorePath(self._store, self._path)
 
     @property
     def name(self) -> str:

@@ -13,12 +13,19 @@ from typing import Any
 import numpy as np
 
 from ..config import config as global_config
-from ..errors import ContainsArrayError, ContainsGroupError, NodeTypeValidationError, ReadOnlyError
+from ..errors import (
+    ContainsArrayAndGroupError,
+    ContainsArrayError,
+    ContainsGroupError,
+    NodeTypeValidationError,
+    ReadOnlyError,
+)
 from ..storage.base import Store
 from .array import Array
+from .array_config import array_config
 from .creation import build_metadata, normalize_shape
 from .hierarchy import check_format, is_group, new_group_metadata, read_nodes, write_group_metadata
-from .metadata_io import write_array_metadata
+from .metadata_io import holds_array_and_group, write_array_metadata
 
 
 def ancestors(path: str) -> list[str]:
@@ -50,6 +57,11 @@ class NewNode:
         nodes, _ = read_nodes(store, [path, *parents])
         existing, parent_nodes = nodes[0], nodes[1:]
         if existing is not None and not overwrite:
+            if existing.zarr_format == 2 and holds_array_and_group(store, path):
+                raise ContainsArrayAndGroupError(
+                    f"array and group metadata (.zarray and .zgroup) are both at path '{path}' in "
+                    f"{store!r}; remove one of them, or pass overwrite=True to replace the node"
+                )
             kind, what = (
                 (ContainsGroupError, "group") if is_group(existing) else (ContainsArrayError, "array")
             )
@@ -77,18 +89,6 @@ class NewNode:
             self.store.delete_prefix(f"{self.path}/" if self.path else "")
         for parent in self.missing_parents:
             write_group_metadata(self.store, parent, new_group_metadata(self.zarr_format))
-
-
-def array_config(config: Any, write_empty_chunks: bool | None) -> bool | None:
-    """``write_empty_chunks`` from ``config=`` ({'write_empty_chunks': ...}) or the legacy kwarg."""
-    if config is None:
-        return write_empty_chunks
-    if isinstance(config, dict):
-        unknown = set(config) - {"write_empty_chunks", "order", "read_missing_chunks"}
-        if unknown:
-            raise ValueError(f"unknown array config keys {sorted(unknown)}")
-        return config.get("write_empty_chunks", write_empty_chunks)
-    return getattr(config, "write_empty_chunks", write_empty_chunks)
 
 
 def create_array_node(
@@ -157,4 +157,4 @@ def move_node(store: Store, source: str, dest: str, zarr_format: int, batch_keys
     store.delete_many(keys)
 
 
-__all__ = ["NewNode", "ancestors", "array_config", "create_array_node", "delete_node", "move_node"]
+__all__ = ["NewNode", "ancestors", "create_array_node", "delete_node", "move_node"]

@@ -13,6 +13,7 @@ from .base import ByteRange, Store, apply_byte_range, validate_key, validate_pre
 from .fsspec import FsspecStore
 from .local import LocalStore
 from .memory import MemoryStore
+from .store_path import StorePath
 from .wrappers import CountingStore, LoggingStore, WrapperStore
 from .zip import ZipStore
 
@@ -25,6 +26,7 @@ __all__ = [
     "MemoryStore",
     "Store",
     "StoreLike",
+    "StorePath",
     "WrapperStore",
     "ZipStore",
     "apply_byte_range",
@@ -34,7 +36,7 @@ __all__ = [
     "validate_prefix",
 ]
 
-StoreLike = Store | MutableMapping | str | os.PathLike | FSMap | None
+StoreLike = Store | StorePath | MutableMapping | str | os.PathLike | FSMap | None
 
 _MODES = (None, "r", "r+", "a", "w", "w-")
 #: ``scheme://`` (two or more letters, so ``C:\\data`` stays a path) or a chained ``a::b`` URL.
@@ -54,6 +56,7 @@ def make_store(
     """A ``Store`` for ``store_like``; ``mode='r'`` gives a read-only store.
 
     - ``None``: a new ``MemoryStore``; a ``Store``: itself (a read-only view when ``mode='r'``);
+      a ``StorePath`` at the root: its store (one below the root needs a caller that takes a path);
       a ``dict`` (any ``MutableMapping``): a ``MemoryStore`` over it; an ``fsspec.FSMap``: an
       ``FsspecStore`` over its filesystem and root.
     - ``str``/``PathLike``: a URL (``s3://``, ``memory://``, ``gcs://``, ...) gives
@@ -74,6 +77,12 @@ def make_store(
         )
     if store_like is None:
         return MemoryStore(read_only=read_only)
+    if isinstance(store_like, StorePath):
+        if store_like.path:
+            raise TypeError(
+                f"{store_like!r} points below its store's root; pass its .store and path={store_like.path!r}"
+            )
+        return make_store(store_like.store, mode=mode)
     if isinstance(store_like, Store):
         if read_only and not store_like.read_only:
             try:
@@ -94,6 +103,6 @@ def make_store(
             return ZipStore(path, mode=_ZIP_MODES[mode], read_only=read_only)
         return LocalStore(path, read_only=read_only)
     raise TypeError(
-        f"cannot make a store from {type(store_like).__name__}: expected None, a cuzarr Store, a dict "
+        f"cannot make a store from {type(store_like).__name__}: expected None, a cuzarr Store or StorePath, a dict "
         "(MutableMapping), a str or os.PathLike (local path, '.zip' path or fsspec URL) or an fsspec.FSMap"
     )

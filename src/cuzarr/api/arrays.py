@@ -1,7 +1,9 @@
-"""Top-level functions with zarr-python 3's names: create_array, open_array, zeros, ...
+"""Top-level functions with zarr-python 3's names that create and open arrays: create_array,
+create, zeros, ones, full, empty, array, open_array, and ``open`` (an array or a group).
 
-They resolve a store-like value, decide whether to create or open according to ``mode``, and
-return an ``Array`` or a ``Group``. All logic about nodes lives in ``core``; this module only wires.
+They resolve a store-like value (a ``StorePath`` included), decide whether to create or open
+according to ``mode``, and return an ``Array`` or a ``Group``. All logic about nodes lives in
+``core``; this module only wires. The group functions are in ``api_group.py``.
 """
 
 from __future__ import annotations
@@ -10,20 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from .core.array import Array
-from .core.creation import AUTO, DEFAULT_FILL
-from .core.group import Group
-from .core.hierarchy import is_group, read_node_and_consolidated
-from .core.metadata_io import read_node_metadata
-from .core.nodes import array_config, create_array_node
-from .errors import (
-    ArrayNotFoundError,
-    GroupNotFoundError,
-    NodeNotFoundError,
-    NodeTypeValidationError,
-)
-from .metadata import ArrayMetadataV2, ArrayMetadataV3
-from .storage import make_store
+from ..core.array import Array
+from ..core.array_config import array_config
+from ..core.creation import AUTO, DEFAULT_FILL
+from ..core.group import Group
+from ..core.hierarchy import is_group, read_node_and_consolidated
+from ..core.nodes import create_array_node
+from ..errors import ArrayNotFoundError, GroupNotFoundError
+from ..storage import make_store
+from ..storage.store_path import split_store_path
 
 _MODES = ("r", "r+", "a", "w", "w-")
 
@@ -71,10 +68,11 @@ def create_array(
     or 'bare') spell a v3 record data type and its fill value; None: the configured
     ``record_type_name`` and its own form. ``from_array`` and ``copy`` pass their source's.
     """
+    store, name = split_store_path(store, name)
     resolved = make_store(store, mode="w" if overwrite else "a", storage_options=storage_options)
     return create_array_node(
         resolved,
-        name or "",
+        name,
         shape=shape,
         dtype=dtype,
         data=data,
@@ -212,29 +210,23 @@ def open_array(
 ) -> Array:
     """Open an existing array; with mode 'a', 'w' or 'w-' and ``shape=``, create one."""
     check_mode(mode)
+    store, path = split_store_path(store, path)
     resolved = make_store(store, mode=mode, storage_options=storage_options)
-    path = (path or "").strip("/")
-    write_empty = array_config(config, write_empty_chunks)
     if mode in ("r", "r+", "a"):
         try:
-            metadata = read_node_metadata(resolved, path, zarr_format)
-        except NodeNotFoundError as exc:
-            if mode != "a" or "shape" not in kwargs:
-                raise ArrayNotFoundError(f"no array found at path '{path}' in {resolved!r}") from exc
-        else:
-            if not isinstance(metadata, (ArrayMetadataV2, ArrayMetadataV3)):
-                raise NodeTypeValidationError(
-                    f"the node at path '{path}' in {resolved!r} is a group, not an array"
-                )
-            return Array(
+            return Array.open(
                 resolved,
-                path,
-                metadata,
-                device=device,
+                zarr_format,
+                path=path,
                 read_only=mode == "r",
-                write_empty_chunks=write_empty,
+                device=device,
+                config=config,
+                write_empty_chunks=write_empty_chunks,
                 synchronizer=synchronizer,
             )
+        except ArrayNotFoundError:
+            if mode != "a" or "shape" not in kwargs:
+                raise
     if "shape" not in kwargs:
         raise TypeError(f"open_array(mode={mode!r}) creates a new array and needs shape=")
     return create_array(
@@ -268,7 +260,7 @@ def open(  # noqa: A001 - zarr-python's name
     if mode is None:
         mode = "r" if getattr(store, "read_only", False) else "a"
     check_mode(mode)
-    path = (path or "").strip("/")
+    store, path = split_store_path(store, path)
     if "shape" in kwargs:
         return open_array(
             store, mode=mode, zarr_format=zarr_format, path=path, storage_options=storage_options, **kwargs
@@ -299,6 +291,6 @@ def open(  # noqa: A001 - zarr-python's name
             )
         if mode != "a":
             raise GroupNotFoundError(f"no array or group found at path '{path}' in {resolved!r}")
-    from .api_group import open_group  # the group functions build on this module's helpers
+    from ..api_group import open_group  # the group functions build on this module's helpers
 
     return open_group(resolved, mode=mode, zarr_format=zarr_format, path=path, **kwargs)
