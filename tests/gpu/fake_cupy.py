@@ -258,6 +258,10 @@ def isnan(value: ndarray) -> ndarray:
     return np.isnan(value)
 
 
+def asnumpy(value: Any) -> np.ndarray:
+    return value.get() if isinstance(value, ndarray) else np.asarray(value)
+
+
 def get_array_module(*args: Any) -> Any:
     return _module if any(isinstance(a, ndarray) for a in args) else np
 
@@ -353,6 +357,24 @@ class RawModule:
         return launch
 
 
+def _numpy_routine(name: str) -> Any:
+    """Any other ``cupy.<name>``: NumPy's routine of that name on device arrays (CuPy mirrors
+    NumPy's namespace); like CuPy's, it refuses NumPy array arguments."""
+    routine = getattr(np, name, None)
+    if routine is None or name.startswith("_"):
+        raise AttributeError(f"module 'cupy' has no attribute {name!r}")
+    if not callable(routine) or isinstance(routine, type):
+        return routine
+
+    def on_device(*args: Any, **kwargs: Any) -> Any:
+        flat = [*args, *kwargs.values()]
+        _refuse_host_arrays([*flat, *(v for a in flat if isinstance(a, list | tuple) for v in a)])
+        unwrap = lambda v: [_host_of(x) for x in v] if isinstance(v, list | tuple) else _host_of(v)  # noqa: E731
+        return _device(routine(*[unwrap(a) for a in args], **{k: unwrap(v) for k, v in kwargs.items()}))
+
+    return on_device
+
+
 _module = types.ModuleType("cupy")
 cuda = types.SimpleNamespace(
     runtime=types.SimpleNamespace(
@@ -376,12 +398,13 @@ def module() -> types.ModuleType:
     """This file as the ``cupy`` module (what ``sys.modules['cupy']`` is set to)."""
     for name in (
         "ndarray", "empty", "zeros", "full", "asarray", "array", "ascontiguousarray", "broadcast_to",
-        "isnan", "get_array_module", "RawModule", "cuda", "uint8", "uint32", "int64", "float32", "float64",
+        "isnan", "asnumpy", "get_array_module", "RawModule", "cuda", "uint8", "uint32", "int64", "float32", "float64",
     ):  # fmt: skip
         setattr(_module, name, globals()[name])
+    _module.__getattr__ = _numpy_routine
     _module.get_default_memory_pool = lambda: _memory_pool
     _module.get_default_pinned_memory_pool = lambda: _pinned_pool
-    _module.__version__ = "14.2.0 (stand-in)"
+    _module.__version__ = "14.2.0"  # the CuPy it stands in for (a valid version: xarray parses it)
     return _module
 
 

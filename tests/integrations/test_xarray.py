@@ -158,3 +158,18 @@ def test_device_cuda_gives_cupy_variables(xarray_written):
     np.testing.assert_array_equal(
         cupy.asnumpy(loaded), xr.open_zarr(path, mask_and_scale=False)["temp"].values
     )
+
+
+@pytest.mark.gpu
+def test_device_cuda_decodes_like_the_cpu(xarray_written):
+    """Default CF decoding (masking, scaling, times) on the device equals a CPU read."""
+    import cupy
+
+    path, _ = xarray_written
+    host = xr.open_dataset(path, engine="cuzarr").load()
+    device = xr.open_dataset(path, engine="cuzarr", device="cuda")
+    for name in ("temp", "count", "label"):
+        got = device[name].load().data
+        assert isinstance(got, cupy.ndarray), name
+        np.testing.assert_array_equal(cupy.asnumpy(got), host[name].values)
+    assert device.indexes["time"].equals(host.indexes["time"])

@@ -385,6 +385,18 @@ class Array(Node, SelectionMixin, ShapeChanges, LegacyArrayMembers):
             self.device,
         )
 
+    def with_device(self, device: str) -> Array:
+        """The same array (store, metadata, settings) returning arrays on another device."""
+        return Array(
+            self._store,
+            self._path,
+            self._metadata,
+            device=device,
+            read_only=self._read_only,
+            write_empty_chunks=self._write_empty_chunks,
+            synchronizer=self._synchronizer,
+        )
+
     def with_config(self, config: Any) -> Array:
         """The same array with other runtime settings (``{'write_empty_chunks': bool}``)."""
         write_empty = (

@@ -3,7 +3,8 @@
 It reads what xarray's zarr backend writes: dimension names from v3 ``dimension_names`` or the v2
 ``_ARRAY_DIMENSIONS`` attribute, the Zarr fill value as ``_FillValue`` (v2) or the base64-encoded
 ``_FillValue`` attribute (v3), and consolidated metadata when the group has it. CF decoding
-(masking, scaling, times) is left to xarray, so results match ``xr.open_zarr``.
+(masking, scaling, times) is left to xarray, so results match ``xr.open_zarr``; with a device,
+``xarray_device`` says which variables stay on the host and masks the others itself.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from xarray.core import indexing
 from xarray.core.utils import FrozenDict
 
 import cuzarr
+
+from .xarray_device import DeviceMask, plan_mask, stays_on_host
 
 if TYPE_CHECKING:
     from xarray import DataTree
@@ -78,11 +81,15 @@ def decode_fill_value(value: Any, dtype: np.dtype) -> Any:
 class CuzarrBackendArray(BackendArray):
     """Lazy access to one array: basic keys -> ``[]``, outer keys -> ``oindex``, vectorized -> ``vindex``."""
 
-    def __init__(self, array: cuzarr.Array):
+    def __init__(self, array: cuzarr.Array, transform: DeviceMask | None = None):
         self.array = array
         self.shape = tuple(array.shape)
         dtype = array.dtype
         self.dtype = coding.strings.create_vlen_dtype(str) if dtype.hasobject else dtype
+        #: CF masking done here for device arrays (xarray's mask coder needs NumPy)
+        self.transform = transform
+        if transform is not None:
+            self.dtype = transform.dtype
         # Device reads run one at a time (see integrations/dask.py ``_device_lock`` for why).
         self._lock = threading.Lock() if array.device != "cpu" else None
 
@@ -110,13 +117,15 @@ class CuzarrBackendArray(BackendArray):
         else:
             method = self._basic
         if self._lock is None:
-            return indexing.explicit_indexing_adapter(
+            data = indexing.explicit_indexing_adapter(
                 key, self.shape, indexing.IndexingSupport.VECTORIZED, method
             )
-        with self._lock:
-            return indexing.explicit_indexing_adapter(
-                key, self.shape, indexing.IndexingSupport.VECTORIZED, method
-            )
+        else:
+            with self._lock:
+                data = indexing.explicit_indexing_adapter(
+                    key, self.shape, indexing.IndexingSupport.VECTORIZED, method
+                )
+        return data if self.transform is None else self.transform(data)
 
 
 def _dimensions(name: str, array: cuzarr.Array) -> tuple[tuple[str, ...], dict[str, Any]]:
@@ -150,8 +159,16 @@ def _codec_encoding(array: cuzarr.Array) -> dict[str, Any]:
 class CuzarrDataStore(AbstractDataStore):
     """The arrays directly under one group, as xarray variables (read-only)."""
 
-    def __init__(self, group: cuzarr.Group, *, use_zarr_fill_value_as_mask: bool | None = None):
+    def __init__(
+        self,
+        group: cuzarr.Group,
+        *,
+        use_zarr_fill_value_as_mask: bool | None = None,
+        decoding: dict[str, Any] | None = None,
+    ):
         self.group = group
+        #: xarray's CF options (``mask_and_scale``, ``decode_times``...): device reads need them
+        self._decoding = decoding or {}
         if use_zarr_fill_value_as_mask is None:
             use_zarr_fill_value_as_mask = group.zarr_format == 2
         self._fill_as_mask = use_zarr_fill_value_as_mask
@@ -160,7 +177,6 @@ class CuzarrDataStore(AbstractDataStore):
     def open_store_variable(self, name: str) -> Variable:
         array = self._arrays[name]
         dims, attributes = _dimensions(name, array)
-        data = indexing.LazilyIndexedArray(CuzarrBackendArray(array))
         encoding: dict[str, Any] = {"chunks": array.chunks, "preferred_chunks": dict(zip(dims, array.chunks))}
         encoding.update(shards=array.shards, **_codec_encoding(array))
         if self._fill_as_mask:
@@ -171,6 +187,16 @@ class CuzarrDataStore(AbstractDataStore):
                 encoding["fill_value"] = array.fill_value
             if "_FillValue" in attributes:
                 attributes["_FillValue"] = decode_fill_value(attributes["_FillValue"], array.dtype)
+        mask = None
+        if array.device != "cpu":  # see xarray_device: what xarray can decode on a device
+            plan = None
+            if not stays_on_host(name, dims, attributes, self._decoding):
+                plan = plan_mask(name, array.dtype, attributes, encoding, self._decoding)
+            if plan is None:
+                array = array.with_device("cpu")
+            else:
+                mask, attributes, encoding = plan
+        data = indexing.LazilyIndexedArray(CuzarrBackendArray(array, mask))
         return Variable(dims, data, attributes, encoding)
 
     def get_variables(self) -> FrozenDict:
@@ -318,7 +344,7 @@ class CuzarrBackendEntrypoint(BackendEntrypoint):
 
 def _decode_group(group: cuzarr.Group, use_zarr_fill_value_as_mask: bool | None, **decoding: Any) -> Dataset:
     """The variables of one group as a CF-decoded Dataset (xarray's own store decoding)."""
-    store = CuzarrDataStore(group, use_zarr_fill_value_as_mask=use_zarr_fill_value_as_mask)
+    store = CuzarrDataStore(group, use_zarr_fill_value_as_mask=use_zarr_fill_value_as_mask, decoding=decoding)
     return StoreBackendEntrypoint().open_dataset(store, **decoding)
 
 
