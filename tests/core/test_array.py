@@ -237,3 +237,12 @@ def test_with_config_changes_write_empty_chunks():
     z = cuzarr.create_array(store=store, shape=(4,), chunks=(2,), dtype="i4", fill_value=0)
     z.with_config({"write_empty_chunks": True})[...] = 0
     assert z.nchunks_initialized == 2
+
+
+def test_with_device_reads_the_same_array_elsewhere(tmp_path):
+    z = cuzarr.create_array(store=str(tmp_path), shape=(10, 6), chunks=(4, 4), dtype="i4", fill_value=-1)
+    z[2:8] = np.arange(36).reshape(6, 6)
+    moved = z.with_device("emulated")
+    assert moved.device == "emulated" and z.device == "cpu"
+    assert moved.metadata == z.metadata and moved.read_only == z.read_only
+    np.testing.assert_array_equal(moved[...], z[...])
