@@ -176,8 +176,14 @@ class ndarray:  # noqa: N801 - CuPy's name
         flat = [*args, *kwargs.values()]
         nested = [v for a in flat if isinstance(a, list | tuple) for v in a]
         _refuse_host_arrays([*flat, *nested])
-        unwrap = lambda v: [_host_of(x) for x in v] if isinstance(v, list | tuple) else _host_of(v)  # noqa: E731
-        return _device(function(*[unwrap(a) for a in args], **{k: unwrap(v) for k, v in kwargs.items()}))
+        return _device(function(*[_unwrap(a) for a in args], **{k: _unwrap(v) for k, v in kwargs.items()}))
+
+
+def _unwrap(value: Any) -> Any:
+    """Device arrays (also inside a list or tuple, which keeps its type) as their NumPy arrays."""
+    if isinstance(value, list | tuple) and any(isinstance(v, ndarray) for v in value):
+        return type(value)(_host_of(v) for v in value)
+    return _host_of(value)
 
 
 def _index(key: Any) -> Any:
@@ -369,8 +375,7 @@ def _numpy_routine(name: str) -> Any:
     def on_device(*args: Any, **kwargs: Any) -> Any:
         flat = [*args, *kwargs.values()]
         _refuse_host_arrays([*flat, *(v for a in flat if isinstance(a, list | tuple) for v in a)])
-        unwrap = lambda v: [_host_of(x) for x in v] if isinstance(v, list | tuple) else _host_of(v)  # noqa: E731
-        return _device(routine(*[unwrap(a) for a in args], **{k: unwrap(v) for k, v in kwargs.items()}))
+        return _device(routine(*[_unwrap(a) for a in args], **{k: _unwrap(v) for k, v in kwargs.items()}))
 
     return on_device
 
