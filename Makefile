@@ -10,7 +10,7 @@ KERNELS := $(wildcard kernels/*.cu)
 # torch tests skip elsewhere. `make TORCH_CPU= test` leaves torch out.
 TORCH_CPU ?= torch==2.13.0+cpu
 
-.PHONY: install demo test lint kernels bench gpu-test gpu-dry-run wheelhouse clean fuzz stress
+.PHONY: install demo test lint kernels bench gpu-test gpu-dry-run gpu-suite-on-host wheelhouse clean fuzz stress
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ kernels:
 
 test: $(STAMP) lint kernels
 	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(MAKE) --no-print-directory gpu-suite-on-host
+
+# The GPU suite (tests marked gpu) without a GPU, over the CuPy and nvCOMP stand-ins in
+# tests/gpu (see tests/conftest.py): finds mistakes in the CUDA path and in the GPU tests
+# before a device session spends its minutes on them.
+gpu-suite-on-host: $(STAMP)
+	CUZARR_FAKE_CUDA=1 $(PY) -m pytest -q -p no:cacheprovider -m gpu tests/gpu tests/integrations
 
 # Long reliability runs (`make test` runs a few thousand fuzz cases and a few kills of each):
 # 100,000+ fuzz cases (hypothesis, 1500 per test), then 50 SIGKILLs per layout plus the full

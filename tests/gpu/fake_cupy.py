@@ -192,34 +192,28 @@ def _index(key: Any) -> Any:
     return _host_of(key)
 
 
-for _name in (
-    "eq",
-    "ne",
-    "lt",
-    "le",
-    "gt",
-    "ge",
-    "add",
-    "sub",
-    "mul",
-    "truediv",
-    "and",
-    "or",
-    "xor",
-    "neg",
-    "invert",
-):
-    _ufunc = {
-        "eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal, "gt": np.greater,
-        "ge": np.greater_equal, "add": np.add, "sub": np.subtract, "mul": np.multiply,
-        "truediv": np.true_divide, "and": np.bitwise_and, "or": np.bitwise_or, "xor": np.bitwise_xor,
-        "neg": np.negative, "invert": np.invert,
-    }[_name]  # fmt: skip
-    if _name in ("neg", "invert"):
-        setattr(ndarray, f"__{_name}__", lambda self, _u=_ufunc: _u(self))
-    else:
-        setattr(ndarray, f"__{_name}__", lambda self, other, _u=_ufunc: _u(self, other))
-        setattr(ndarray, f"__r{_name}__", lambda self, other, _u=_ufunc: _u(other, self))
+#: the operators of device arrays, as the ufuncs they run
+_OPERATORS = {
+    "eq": np.equal,
+    "ne": np.not_equal,
+    "lt": np.less,
+    "le": np.less_equal,
+    "gt": np.greater,
+    "ge": np.greater_equal,
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "truediv": np.true_divide,
+    "matmul": np.matmul,
+    "and": np.bitwise_and,
+    "or": np.bitwise_or,
+    "xor": np.bitwise_xor,
+}
+for _name, _ufunc in _OPERATORS.items():
+    setattr(ndarray, f"__{_name}__", lambda self, other, _u=_ufunc: _u(self, other))
+    setattr(ndarray, f"__r{_name}__", lambda self, other, _u=_ufunc: _u(other, self))
+ndarray.__neg__ = lambda self: np.negative(self)  # type: ignore[attr-defined]
+ndarray.__invert__ = lambda self: np.invert(self)  # type: ignore[attr-defined]
 ndarray.__hash__ = None  # type: ignore[assignment]
 
 

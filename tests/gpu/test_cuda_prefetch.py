@@ -58,6 +58,7 @@ def test_many_batches_equal_numpy_with_prefetch(tmp_path, where, compressors):
     assert most_held(log) <= 2 and z._backend.slots.held == 0
 
 
+@pytest.mark.real_gpu  # copies that run late: the stand-in runs every copy at once
 def test_a_slot_is_refilled_only_after_its_copy_ran(tmp_path, monkeypatch):
     """Queue slow work ahead of every host-to-device copy, so copies run long after the decode
     gave their slot back: a fetch that did not wait on the copy's event would overwrite the

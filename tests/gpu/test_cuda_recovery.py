@@ -46,6 +46,7 @@ def _array(tmp_path, compressors):
     return z
 
 
+@pytest.mark.real_gpu  # device memory pool limits
 @pytest.mark.parametrize("compressors", [None, ZstdCodec(level=1)], ids=["raw", "zstd"])
 def test_read_past_the_pool_limit_halves_the_batch(tmp_path, pool, compressors):
     z = _array(tmp_path, compressors)
@@ -62,6 +63,7 @@ def test_read_past_the_pool_limit_halves_the_batch(tmp_path, pool, compressors):
     assert not z._backend.stats
 
 
+@pytest.mark.real_gpu  # device memory pool limits
 def test_single_chunk_that_never_fits_raises_then_the_array_reads(tmp_path, pool):
     z = _array(tmp_path, None)
     _limit(pool, 8 * MiB + MiB // 2)  # room for the output, not for one chunk's input
@@ -74,6 +76,7 @@ def test_single_chunk_that_never_fits_raises_then_the_array_reads(tmp_path, pool
     np.testing.assert_array_equal(z[...].get(), DATA)
 
 
+@pytest.mark.real_gpu  # device memory pool limits
 @pytest.mark.parametrize("compressors", [None, ZstdCodec(level=1)], ids=["raw", "zstd"])
 def test_write_past_the_pool_limit_halves_the_batch(tmp_path, pool, compressors):
     z = _array(tmp_path, compressors)

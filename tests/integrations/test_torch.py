@@ -91,6 +91,7 @@ def test_emulated_device_array(local_array, data):
 
 
 @pytest.mark.gpu
+@pytest.mark.real_gpu  # DLPack into a torch CUDA tensor
 def test_cuda_tensors_through_dlpack(local_array, data):
     z = cuzarr.open_array(local_array.store, mode="r", device="cuda")
     ds = ChunkDataset(z, device="cuda")
