@@ -2,10 +2,9 @@
 
 ``CUZARR_FAKE_CUDA=1`` runs the ``gpu`` tests without a GPU, over the CuPy and nvCOMP stand-ins
 (``tests/gpu/fake_cupy.py``): a dry run of the device suite (``make gpu-suite-on-host``, part of
-``make test``) that finds
-mistakes in the CUDA path and in the GPU tests before a device session spends time on them.
-Tests that need what the stand-ins cannot do (real streams, device memory limits, DLPack into
-torch) fail there and say so; on a GPU they run for real.
+``make test``) that finds mistakes in the CUDA path and in the GPU tests before a device session
+spends time on them. Tests marked ``real_gpu`` need what the stand-ins cannot do (device memory
+limits, late-running copies, DLPack into torch): skipped there, run for real on a GPU.
 """
 
 from __future__ import annotations
