@@ -97,6 +97,13 @@ class ndarray:  # noqa: N801 - CuPy's name
     def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
         raise TypeError(IMPLICIT)
 
+    def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
+        """DLPack export (here of host memory: a consumer such as torch gets a CPU tensor)."""
+        return self._a.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return self._a.__dlpack_device__()
+
     def get(self, stream: Any = None, order: str = "C", out: np.ndarray | None = None, blocking: bool = True):
         if out is None:
             return np.array(self._a, order=order)
