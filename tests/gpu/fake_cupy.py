@@ -165,7 +165,7 @@ class ndarray:  # noqa: N801 - CuPy's name
         def method(*args: Any, **kwargs: Any) -> Any:
             _refuse_host_arrays(args)
             result = attribute(*[_host_of(a) for a in args], **{k: _host_of(v) for k, v in kwargs.items()})
-            if isinstance(result, np.ndarray) and np.shares_memory(result, self._a):
+            if isinstance(result, np.ndarray) and np.may_share_memory(result, self._a):
                 return _wrap(result, self)
             return _device(result)
 

@@ -72,7 +72,7 @@ def plan_mask(
         a in attrs for a in (*_FILL_ATTRIBUTES, "_Unsigned")
     ):
         return None, attrs, encoding
-    if "_Unsigned" in attrs or dtype.kind not in "biufc":
+    if "_Unsigned" in attrs or dtype.kind not in "iufc":
         return None
     try:
         from xarray.coding.variables import CFMaskCoder
@@ -91,13 +91,14 @@ def plan_mask(
         return None
     if decoded is probe:
         return None, attrs, encoding
-    masked = [v for v, d in zip(probe_values.tolist(), values.tolist()) if not _same(v, d)]
-    fill = values[[not _same(v, d) for v, d in zip(probe_values.tolist(), values.tolist())]]
-    mask = (
-        DeviceMask(tuple(masked), np.dtype(decoded.dtype), fill[0] if fill.size else None) if masked else None
-    )
-    if mask is None and decoded.dtype != dtype:
-        mask = DeviceMask((), np.dtype(decoded.dtype), None)  # only the promotion (NaN fills)
+    decoded_dtype = np.dtype(decoded.dtype)
+    if decoded_dtype.kind not in "iufc":  # e.g. bool promoted to object: not a device array
+        return None
+    changed = [(v, d) for v, d in zip(probe_values.tolist(), values.tolist()) if not _same(v, d)]
+    if changed:  # the probe values xarray masked, and what it put in their place
+        mask = DeviceMask(tuple(v for v, _ in changed), decoded_dtype, changed[0][1])
+    else:
+        mask = DeviceMask((), decoded_dtype, None) if decoded_dtype != dtype else None
     # xarray records the stored dtype as encoding["dtype"] (setdefault): the one before masking
     return mask, dict(decoded.attrs), {**decoded.encoding, "dtype": np.dtype(dtype)}
 
