@@ -224,3 +224,21 @@ def test_one_launch_per_step_and_in_place_decode(tmp_path):
     ops.launches.clear()
     np.testing.assert_array_equal(z[3:50, 5:33], data[3:50, 5:33])
     assert ops.launches["copy_strided"] == 1  # one scatter for the batch
+
+
+def test_chunks_over_nvcomp_limits_take_the_cpu(monkeypatch):
+    """nvCOMP encodes LZ4 streams of at most 16 MiB: bigger chunks are encoded on the CPU (and
+    still decoded on the device); over a decode limit the chain has no device plan at all."""
+    from cuzarr.codecs import V2CodecChain
+    from cuzarr.codecs.base import ChunkSpec
+    from cuzarr.gpu import chain_plan
+
+    def plan(shape):
+        spec = ChunkSpec(shape, np.dtype("<f4"))
+        return chain_plan.plan_chain(V2CodecChain(numcodecs.LZ4(), None, spec))
+
+    assert plan((1024, 1024)).encode_reason is None  # 4 MiB
+    big = plan((4096, 2048))  # 32 MiB
+    assert "at most 16777216" in big.encode_reason and big.steps[0].name == "lz4"
+    monkeypatch.setitem(chain_plan.NVCOMP_DECODE_MAX, "lz4", 1 << 24)
+    assert "nvCOMP decodes at most" in plan((4096, 2048))

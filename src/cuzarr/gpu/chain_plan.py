@@ -8,6 +8,7 @@ reversed axes of a v2 ``order='F'`` chunk), optionally byte-swapped per ``swap``
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,16 @@ import numpy as np
 
 #: Device bytes->bytes steps (decode side): name -> needs host bytes (container/header parsing).
 COMPRESSORS = {"zstd", "gzip", "zlib", "lz4", "blosc"}
+#: nvCOMP's largest stream per batch entry (``*MaxAllowedChunkSize`` in nvcomp/zstd.h, lz4.h,
+#: deflate.h): a chunk over the decode limit has no device plan, one over the encode limit is
+#: encoded on the CPU (LZ4's is 16 MiB). Blosc streams are its blocks, far smaller.
+NVCOMP_DECODE_MAX = {
+    "zstd": (1 << 31) - 1,
+    "lz4": (1 << 32) - 1,
+    "gzip": (1 << 32) - 1,
+    "zlib": (1 << 32) - 1,
+}
+NVCOMP_ENCODE_MAX = {"zstd": (1 << 31) - 1, "lz4": 1 << 24, "gzip": 1 << 31, "zlib": 1 << 31}
 
 
 @dataclass(frozen=True)
@@ -142,6 +153,15 @@ def _finish(
         return "more than one compressor"
     if any(n == "crc32c" for n in order[first + 1 :]):
         encode_reason = encode_reason or "a checksum inside the compressor"
+    if first < len(order) and order[first] in NVCOMP_DECODE_MAX:
+        name = order[first]
+        stream = math.prod(shape) * dtype.itemsize + 4 * sum(n == "crc32c" for n in order[first + 1 :])
+        if stream > NVCOMP_DECODE_MAX[name]:
+            return f"{name} chunks of {stream} bytes (nvCOMP decodes at most {NVCOMP_DECODE_MAX[name]})"
+        if stream > NVCOMP_ENCODE_MAX[name]:
+            encode_reason = encode_reason or (
+                f"{name} chunks of {stream} bytes (nvCOMP encodes at most {NVCOMP_ENCODE_MAX[name]})"
+            )
     return DevicePlan(shape, dtype, perm, swap, tuple(reversed(steps)), encode_reason)
 
 
