@@ -14,7 +14,7 @@ import pytest
 
 xr = pytest.importorskip("xarray")
 
-from xarray.namedarray import pycompat  # noqa: E402
+pycompat = pytest.importorskip("xarray.namedarray.pycompat")  # xarray >= 2023.12
 
 import cuzarr  # noqa: E402
 from cuzarr.integrations.xarray_backend import encode_fill_value  # noqa: E402
