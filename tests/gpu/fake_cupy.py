@@ -11,8 +11,10 @@ Streams and events are recorded but everything runs at once, in order.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import hashlib
+import shutil
 import tempfile
 import types
 from pathlib import Path
@@ -347,6 +349,7 @@ class RawModule:
         digest = hashlib.sha1(code.encode()).hexdigest()
         if digest not in RawModule._built:
             folder = Path(tempfile.mkdtemp(prefix="fake-cupy-"))
+            atexit.register(shutil.rmtree, folder, True)  # a loaded library outlives its file
             RawModule._built[digest] = host_kernels.build_source(code, folder / f"m{digest[:12]}")
         self._functions = RawModule._built[digest]
 
