@@ -182,10 +182,15 @@ class ndarray:  # noqa: N801 - CuPy's name
         return _device(getattr(ufunc, method)(*[_host_of(i) for i in inputs], **kwargs))
 
     def __array_function__(self, function: Any, types_: Any, args: Any, kwargs: Any) -> Any:
-        flat = [*args, *kwargs.values()]
-        nested = [v for a in flat if isinstance(a, list | tuple) for v in a]
-        _refuse_host_arrays([*flat, *nested])
-        return _device(function(*[_unwrap(a) for a in args], **{k: _unwrap(v) for k, v in kwargs.items()}))
+        return _call_on_device(function, args, kwargs)
+
+
+def _call_on_device(function: Any, args: Any, kwargs: dict[str, Any]) -> Any:
+    """A NumPy function on device arrays (also inside lists and tuples), the result on the device;
+    NumPy array arguments are refused, as CuPy refuses them."""
+    flat = [*args, *kwargs.values()]
+    _refuse_host_arrays([*flat, *(v for a in flat if isinstance(a, list | tuple) for v in a)])
+    return _device(function(*[_unwrap(a) for a in args], **{k: _unwrap(v) for k, v in kwargs.items()}))
 
 
 def _unwrap(value: Any) -> Any:
@@ -377,9 +382,7 @@ def _numpy_routine(name: str) -> Any:
         return routine
 
     def on_device(*args: Any, **kwargs: Any) -> Any:
-        flat = [*args, *kwargs.values()]
-        _refuse_host_arrays([*flat, *(v for a in flat if isinstance(a, list | tuple) for v in a)])
-        return _device(routine(*[_unwrap(a) for a in args], **{k: _unwrap(v) for k, v in kwargs.items()}))
+        return _call_on_device(routine, args, kwargs)
 
     return on_device
 

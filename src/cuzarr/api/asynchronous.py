@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from ..core.async_array import AsyncArray
-from ..core.async_group import AsyncGroup, as_async, run_async
+from ..core.async_group import AsyncGroup, async_nodes, run_async
 from ..core.group import Group
 from . import synchronous
 
@@ -75,11 +75,10 @@ async def create_hierarchy(
 ) -> AsyncIterator[tuple[str, AsyncArray | AsyncGroup]]:
     """``cuzarr.create_hierarchy`` as an async generator: every node is written in one worker
     call, then ``(path, node)`` pairs are yielded, parents first."""
-    created = await asyncio.to_thread(
-        lambda: list(synchronous.create_hierarchy(store=store, nodes=nodes, overwrite=overwrite))
-    )
-    for path, node in created:
-        yield path, as_async(node)
+    async for path, node in async_nodes(
+        lambda: synchronous.create_hierarchy(store=store, nodes=nodes, overwrite=overwrite)
+    ):
+        yield path, node
 
 
 async def load(store: Any, path: str | None = None, zarr_format: int | None = None) -> Any:

@@ -387,30 +387,24 @@ class Array(Node, SelectionMixin, ShapeChanges, LegacyArrayMembers):
 
     def with_device(self, device: str) -> Array:
         """The same array (store, metadata, settings) returning arrays on another device."""
-        return Array(
-            self._store,
-            self._path,
-            self._metadata,
-            device=device,
-            read_only=self._read_only,
-            write_empty_chunks=self._write_empty_chunks,
-            synchronizer=self._synchronizer,
-        )
+        return self._replaced(device=device)
 
     def with_config(self, config: Any) -> Array:
         """The same array with other runtime settings (``{'write_empty_chunks': bool}``)."""
         write_empty = (
             config.get("write_empty_chunks") if isinstance(config, dict) else config.write_empty_chunks
         )
-        return Array(
-            self._store,
-            self._path,
-            self._metadata,
-            device=self.device,
-            read_only=self._read_only,
-            write_empty_chunks=write_empty,
-            synchronizer=self._synchronizer,
-        )
+        return self._replaced(write_empty_chunks=write_empty)
+
+    def _replaced(self, **settings: Any) -> Array:
+        """This array's store, path and metadata with some runtime settings changed."""
+        current = {
+            "device": self.device,
+            "read_only": self._read_only,
+            "write_empty_chunks": self._write_empty_chunks,
+            "synchronizer": self._synchronizer,
+        }
+        return Array(self._store, self._path, self._metadata, **{**current, **settings})
 
 
 def _rebuild_array(

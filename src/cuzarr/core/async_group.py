@@ -9,7 +9,7 @@ listing is done in one worker call, then yielded.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from .array import Array
@@ -41,6 +41,15 @@ async def run_async(function: Callable[..., Any], *args: Any, **kwargs: Any) -> 
     args = tuple(as_sync(a) for a in args)
     kwargs = {k: as_sync(v) for k, v in kwargs.items()}
     return as_async(await asyncio.to_thread(function, *args, **kwargs))
+
+
+async def async_nodes(
+    list_them: Callable[[], Iterable[tuple[str, Any]]],
+) -> AsyncIterator[tuple[str, AsyncArray | AsyncGroup]]:
+    """``(path, node)`` pairs that ``list_them`` gives, listed in one worker call and then yielded
+    with async nodes: the member listings and ``create_hierarchy`` of the asyncio API."""
+    for path, node in await asyncio.to_thread(lambda: list(list_them())):
+        yield path, as_async(node)
 
 
 def _mirrored(name: str) -> property:
@@ -114,11 +123,12 @@ class AsyncGroup:
     async def members(
         self, max_depth: int | None = 0, *, use_consolidated_for_children: bool = True
     ) -> AsyncIterator[tuple[str, AsyncArray | AsyncGroup]]:
-        found = await asyncio.to_thread(
-            self._group.members, max_depth, use_consolidated_for_children=use_consolidated_for_children
-        )
-        for key, node in found:
-            yield key, as_async(node)
+        async for key, node in async_nodes(
+            lambda: self._group.members(
+                max_depth, use_consolidated_for_children=use_consolidated_for_children
+            )
+        ):
+            yield key, node
 
     async def keys(self) -> AsyncIterator[str]:
         async for key, _ in self.members():
@@ -205,11 +215,8 @@ class AsyncGroup:
         self, nodes: dict[str, Any], *, overwrite: bool = False
     ) -> AsyncIterator[tuple[str, AsyncArray | AsyncGroup]]:
         """Create many nodes below this group at once; yields ``(relative path, node)``, parents first."""
-        created = await asyncio.to_thread(
-            lambda: list(self._group.create_hierarchy(nodes, overwrite=overwrite))
-        )
-        for path, node in created:
-            yield path, as_async(node)
+        async for path, node in async_nodes(lambda: self._group.create_hierarchy(nodes, overwrite=overwrite)):
+            yield path, node
 
     # -- metadata -----------------------------------------------------------------------------------
     async def update_attributes(self, new_attributes: dict[str, Any]) -> AsyncGroup:
@@ -225,4 +232,4 @@ class AsyncGroup:
         return "<Async" + repr(self._group)[1:]
 
 
-__all__ = ["AsyncGroup", "as_async", "as_sync", "run_async"]
+__all__ = ["AsyncGroup", "as_async", "as_sync", "async_nodes", "run_async"]

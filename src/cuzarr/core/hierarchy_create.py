@@ -11,7 +11,6 @@ metadata documents in one ``set_many``. Store-level only: no Array or Group obje
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,10 +18,9 @@ from ..errors import ContainsArrayError, ContainsGroupError, MetadataError, Read
 from ..metadata import ArrayMetadataV2, ArrayMetadataV3, GroupMetadataV2, GroupMetadataV3
 from ..metadata.consolidated import NodeMetadata
 from ..storage.base import Store
+from ..storage.store_path import normalize_path
 from .hierarchy import is_group, new_group_metadata, read_nodes
 from .metadata_io import node_documents
-
-_REPEATED_SLASHES = re.compile(r"//+")
 
 
 def normalize_node_path(path: str) -> str:
@@ -30,10 +28,7 @@ def normalize_node_path(path: str) -> str:
     '.' and '..' segments are refused."""
     if not isinstance(path, str):
         raise TypeError(f"node paths must be str, got {path!r}")
-    result = _REPEATED_SLASHES.sub("/", path.replace("\\", "/").strip("/"))
-    if any(segment in (".", "..") for segment in result.split("/")):
-        raise ValueError(f"node path {path!r} has a '.' or '..' segment")
-    return result
+    return normalize_path(path, what="node path")
 
 
 def as_node_metadata(value: Any, path: str = "") -> NodeMetadata:

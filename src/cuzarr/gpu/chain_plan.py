@@ -9,6 +9,7 @@ reversed axes of a v2 ``order='F'`` chunk), optionally byte-swapped per ``swap``
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,10 +63,17 @@ class DevicePlan:
 
     def chunk_strides(self) -> tuple[int, ...]:
         """Strides of the chunk viewed over its stored bytes (what an output must have to decode in place)."""
-        stored = [self.dtype.itemsize] * len(self.shape)
-        for k in range(len(self.shape) - 2, -1, -1):
-            stored[k] = stored[k + 1] * self.stored_shape[k + 1]
+        stored = c_strides(self.stored_shape, self.dtype.itemsize)
         return tuple(stored[i] for i in self.inverse)
+
+
+def c_strides(shape: Sequence[int], itemsize: int) -> tuple[int, ...]:
+    """Byte strides of a C-ordered array of ``shape``."""
+    strides, step = [], itemsize
+    for n in reversed(shape):
+        strides.append(step)
+        step *= n
+    return tuple(reversed(strides))
 
 
 def _swap_unit(dtype: np.dtype) -> int:

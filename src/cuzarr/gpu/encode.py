@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import descriptors as d
-from .chain_plan import DevicePlan
+from .chain_plan import DevicePlan, c_strides
 from .ops import DeviceOps, align
 from .streams import compress_checked
 
@@ -48,7 +48,7 @@ def gather(ops: DeviceOps, chunks: Sequence[Any], plan: DevicePlan, pitch: int, 
     if not plan.nbytes or not arrays:
         return arena
     # the slots' layout is the same for every chunk: addresses and strides, no view per chunk
-    slot_strides = plan.chunk_strides() if stored else _c_strides(plan.shape, plan.dtype.itemsize)
+    slot_strides = plan.chunk_strides() if stored else c_strides(plan.shape, plan.dtype.itemsize)
     base = np.uint64(ops.address(arena))
     table = d.strided_table(
         [ops.address(a) for a in arrays],
@@ -60,14 +60,6 @@ def gather(ops: DeviceOps, chunks: Sequence[Any], plan: DevicePlan, pitch: int, 
     )
     ops.launch("copy_strided", table)
     return arena
-
-
-def _c_strides(shape: Sequence[int], itemsize: int) -> tuple[int, ...]:
-    strides, step = [], itemsize
-    for n in reversed(shape):
-        strides.append(step)
-        step *= n
-    return tuple(reversed(strides))
 
 
 def encode_batch(

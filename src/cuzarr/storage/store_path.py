@@ -16,9 +16,10 @@ from .base import Store
 _REPEATED_SLASHES = re.compile(r"//+")
 
 
-def normalize_path(path: str | bytes | os.PathLike | None) -> str:
+def normalize_path(path: str | bytes | os.PathLike | None, *, what: str = "the store path") -> str:
     """``'a/b'`` form: backslashes as slashes, no leading, trailing or repeated slashes; ``'.'``
-    and ``'..'`` segments are refused (``InvalidKeyError``, a ValueError) since they could leave the store."""
+    and ``'..'`` segments are refused (``InvalidKeyError``, a ValueError, naming ``what`` the
+    path is) since they could leave the store."""
     if path is None:
         return ""
     if isinstance(path, bytes):
@@ -29,7 +30,7 @@ def normalize_path(path: str | bytes | os.PathLike | None) -> str:
         raise TypeError(f"a store path must be a str, bytes or os.PathLike, got {type(path).__name__}")
     result = _REPEATED_SLASHES.sub("/", path.replace("\\", "/").strip("/"))
     if any(segment in (".", "..") for segment in result.split("/")):
-        raise InvalidKeyError(f"the store path {path!r} has a '.' or '..' segment")
+        raise InvalidKeyError(f"{what} {path!r} has a '.' or '..' segment")
     return result
 
 
