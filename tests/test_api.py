@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
+import zarr
 
 import cuzarr
 from cuzarr.errors import (
@@ -16,6 +18,7 @@ from cuzarr.errors import (
     ReadOnlyError,
     UnknownCodecError,
     UnknownDataTypeError,
+    ZarrUserWarning,
 )
 
 
@@ -50,8 +53,50 @@ def test_array_copies_data_and_auto_chunks():
     data = np.arange(3_000_000, dtype="f8").reshape(1000, 3000)
     z = cuzarr.array(data)
     np.testing.assert_array_equal(z[...], data)
-    chunk_bytes = int(np.prod(z.chunks)) * 8
-    assert chunk_bytes <= 4 * 2**20
+    assert z.chunks == zarr.zeros((1000, 3000), dtype="f8").chunks == (125, 750)  # zarr-python's choice
+
+
+@pytest.mark.parametrize("shards", [(1000, 1000), (4096, 4096), "auto"])
+def test_auto_chunks_in_shards(shards):
+    """zarr-python guesses inner chunks ignoring explicit shards, then refuses its own guess when
+    it does not divide them ((10000, 10000) f4 in 1000-shards: chunks (313, 625)); cuzarr shrinks
+    such axes to divisors, and keeps zarr-python's guess where it works."""
+    shape = (10000, 10000) if shards != (4096, 4096) else (8192, 8192)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ZarrUserWarning)
+        z = cuzarr.create_array({}, shape=shape, dtype="f4", shards=shards)
+    if shards == (1000, 1000):
+        assert (z.shards, z.chunks) == ((1000, 1000), (250, 500))
+        with pytest.raises(ValueError, match="divisible"):
+            zarr.create_array(zarr.storage.MemoryStore(), shape=shape, dtype="f4", shards=shards)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = zarr.create_array(zarr.storage.MemoryStore(), shape=shape, dtype="f4", shards=shards)
+    assert (z.shards, z.chunks) == (expected.shards, expected.chunks)
+
+
+def test_auto_shards_warn_as_experimental():
+    with pytest.warns(ZarrUserWarning, match="experimental"):
+        cuzarr.create_array({}, shape=(100,), dtype="f4", shards="auto")
+
+
+@pytest.mark.parametrize(
+    ("chunks", "expected"),
+    [(False, (100, 50)), ((10,), (10, 50)), (((10, 10, 5), (20, 20, 10)), (10, 20)), (-1, (100, 50))],
+)
+def test_legacy_chunk_forms(chunks, expected):
+    assert cuzarr.create((100, 50), chunks=chunks).chunks == expected
+    assert zarr.create((100, 50), chunks=chunks).chunks == expected
+
+
+def test_bad_chunk_forms_name_the_argument():
+    with pytest.raises(ValueError, match="irregular chunks"):
+        cuzarr.create((100,), chunks=((10, 20, 10),))
+    with pytest.raises(ValueError, match="more dimensions"):
+        cuzarr.create((100,), chunks=(10, 10))
+    with pytest.raises(TypeError, match="integers"):
+        cuzarr.create((100,), chunks=(2.5,))
 
 
 def test_open_modes(tmp_path):

@@ -3,6 +3,7 @@ create_hierarchy, open_consolidated, consolidate_metadata (arrays and ``open`` a
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,6 +16,8 @@ from .core.hierarchy_create import write_hierarchy
 from .core.metadata_io import metadata_lock_key
 from .errors import (
     GroupNotFoundError,
+    ZarrDeprecationWarning,
+    ZarrUserWarning,
 )
 from .storage import make_store
 from .storage.base import Store
@@ -174,6 +177,13 @@ def consolidate_metadata(
     resolved = make_store(store, mode="a")
     with _hierarchy_locked(resolved, path, zarr_format, synchronizer):
         metadata, consolidated = consolidate(resolved, path, zarr_format)
+    if metadata.zarr_format == 3:
+        warnings.warn(
+            "Consolidated metadata is currently not part in the Zarr format 3 specification. It may "
+            "not be supported by other zarr implementations and may change in the future.",
+            ZarrUserWarning,
+            stacklevel=2,
+        )
     return Group(resolved, path, metadata, consolidated=consolidated, synchronizer=synchronizer)
 
 
@@ -206,4 +216,5 @@ def _metadata_lock_keys(store: Store, path: str, zarr_format: int | None) -> set
 
 def tree(grp: Group, expand: bool | None = None, level: int | None = None) -> Any:
     """zarr-python's deprecated ``zarr.tree(group)``: the same as ``group.tree()``."""
+    warnings.warn("Use Group.tree instead.", ZarrDeprecationWarning, stacklevel=2)
     return grp.tree(expand=expand, level=level)

@@ -16,6 +16,8 @@ _DEFAULTS: dict[str, Any] = {
     "threads": max(os.cpu_count() or 1, 1),
     "device": "cpu",
     "write_empty_chunks": False,
+    # memory layout of arrays returned by reads of v3 arrays ("C" or "F"; a v2 array's is its own)
+    "order": "C",
     "read_missing_chunks": True,
     "batch_bytes": 64 * 1024 * 1024,  # decoded bytes per batch: bounds memory beyond the output
     "json_indent": 2,
@@ -24,8 +26,8 @@ _DEFAULTS: dict[str, Any] = {
     "record_type_name": "structured",
     "sharding_coalesce_max_gap_bytes": 1 << 20,
     "sharding_coalesce_max_bytes": 16 << 20,
-    "auto_chunk_min_bytes": 1024 * 1024,
-    "auto_chunk_max_bytes": 4 * 1024 * 1024,
+    # shards="auto": the most bytes per shard (None: two chunks along each axis with over eight)
+    "target_shard_size_bytes": None,
     # reliability: decoded-size cap of variable-length chunks (others are capped by their shape)
     "max_vlen_chunk_bytes": 512 * 1024 * 1024,
     # remote stores (RetryingStore): attempts after the first, and the first backoff (doubles)
@@ -41,10 +43,42 @@ _DEFAULTS: dict[str, Any] = {
     "nvcomp_decode_config": "parse",
 }
 
+#: zarr-python keys for settings cuzarr holds under another name
+_ZARR_ALIASES = {"threading.max_workers": "threads"}
+#: zarr-python keys for machinery cuzarr does not have (an asyncio request limit, a pluggable
+#: codec pipeline): accepted and kept, so zarr-python code that tunes them runs unchanged, but
+#: they change nothing here (cuzarr's I/O and codec concurrency is ``threads``)
+_ZARR_INERT: dict[str, Any] = {
+    "async.concurrency": 10,
+    "async.timeout": None,
+    "codec_pipeline.batch_size": 1,
+    "codec_pipeline.path": "zarr.core.codec_pipeline.BatchedCodecPipeline",
+}
+_DEFAULTS.update(_ZARR_INERT)
+
 POOL_THREAD_PREFIX = "cuzarr"  # names of the shared pool's threads (work inside it never waits on it)
 
 _VALID_DEVICES = ("cpu", "cuda", "gpu", "emulated")
 _NVCOMP_DECODE_CONFIGS = ("parse", "sizes")
+
+
+def _own_key(key: str) -> str:
+    """cuzarr's name for a key: ``array.`` prefixes dropped, zarr-python aliases resolved."""
+    key = _ZARR_ALIASES.get(key, key)
+    return key[len("array.") :] if key.startswith("array.") else key
+
+
+def _flatten(options: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"array": {"order": "F"}}`` -> ``{"array.order": "F"}`` (donfig's nested form, which
+    zarr-python accepts); dict values of keys that exist as they are stay whole."""
+    flat: dict[str, Any] = {}
+    for key, value in options.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and _own_key(name) not in _DEFAULTS:
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
 
 
 class _ConfigSet:
@@ -72,15 +106,17 @@ class Config:
         self._pool_size = 0
 
     def get(self, key: str, default: Any = None) -> Any:
-        key = key.replace("array.", "")
-        return self._values.get(key, default)
+        return self._values.get(_own_key(key), default)
 
     def __getitem__(self, key: str) -> Any:
-        return self._values[key.replace("array.", "")]
+        return self._values[_own_key(key)]
 
     def set(self, options: dict[str, Any] | None = None, **kwargs: Any) -> _ConfigSet:
-        updates = {**(options or {}), **kwargs}
-        updates = {k.replace("array.", ""): v for k, v in updates.items()}
+        """Change settings; keys may be zarr-python's (``"array.order"``, ``"threading.max_workers"``)
+        and ``options`` may nest them (``{"array": {"order": "F"}}``)."""
+        updates = {_own_key(k): v for k, v in _flatten({**(options or {}), **kwargs}).items()}
+        if updates.get("threads", 0) is None:  # zarr-python's threading.max_workers=None: the default
+            updates["threads"] = _DEFAULTS["threads"]
         for key, value in updates.items():
             if key not in _DEFAULTS:
                 raise KeyError(f"unknown config key {key!r}; known keys: {sorted(_DEFAULTS)}")
@@ -88,6 +124,8 @@ class Config:
                 raise ValueError(f"device must be one of {_VALID_DEVICES}, got {value!r}")
             if key == "threads" and (not isinstance(value, int) or value < 1):
                 raise ValueError(f"threads must be a positive int, got {value!r}")
+            if key == "order" and value not in ("C", "F"):
+                raise ValueError(f"order must be 'C' or 'F', got {value!r}")
             if key == "fsync" and not isinstance(value, bool):
                 raise ValueError(f"fsync must be True or False, got {value!r}")
             if key == "nvcomp_decode_config" and value not in _NVCOMP_DECODE_CONFIGS:

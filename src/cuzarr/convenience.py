@@ -14,24 +14,13 @@ from .config import config
 from .core.array import Array
 from .core.copy import record_spelling
 from .core.group import Group
+from .core.like import like_kwargs
 
 KEEP = "keep"
 
 
 def _like_kwargs(a: Any) -> dict[str, Any]:
-    """Creation arguments that reproduce ``a``'s layout (shape, dtype and, for arrays, chunks/codecs)."""
-    kwargs: dict[str, Any] = {"shape": tuple(a.shape), "dtype": a.dtype}
-    if isinstance(a, Array):
-        kwargs.update(chunks=a.chunks, order=a.order, zarr_format=a.zarr_format, fill_value=a.fill_value)
-        kwargs.update(_codec_kwargs(a))
-    return kwargs
-
-
-def _codec_kwargs(a: Array) -> dict[str, Any]:
-    if a.zarr_format == 3:
-        return {"codecs": list(a.metadata.codecs)}
-    filters = list(a.metadata.filters) if a.metadata.filters else None
-    return {"compressor": a.metadata.compressor, "filters": filters}
+    return like_kwargs(a)
 
 
 def zeros_like(a: Any, **kwargs: Any) -> Array:
@@ -102,7 +91,9 @@ def from_array(
         "attributes": attributes
         if attributes is not None
         else (dict(data.attrs) if source_is_array else None),
-        "order": order or (data.order if source_is_array else None),
+        # a v2 source's order carries over to v2 (v3 stores none)
+        "order": order
+        or (getattr(data.metadata, "order", None) if source_is_array and zarr_format != 3 else None),
     }
     if same_format and data.zarr_format == 3:
         kwargs["filters"] = _keep(filters, list(data.filters))

@@ -74,8 +74,8 @@ class InvalidKeyError(CuzarrError, ValueError):
     """A store key that could escape the store root or is otherwise malformed."""
 
 
-class ReadOnlyError(CuzarrError, PermissionError):
-    """A write attempted on a read-only store or array."""
+class ReadOnlyError(CuzarrError, PermissionError, ValueError):
+    """A write attempted on a read-only store or array (a ``ValueError`` too, as zarr-python raises)."""
 
 
 class NodeNotFoundError(CuzarrError, FileNotFoundError, ValueError):

@@ -139,10 +139,13 @@ def test_config_holds_zarrs_fields_and_follows_the_settings():
 
 
 def test_config_order_is_the_order_reads_return():
+    """As in zarr-python: a v2 array's stored order is the layout reads return, whatever the
+    runtime config (which still says its own value)."""
     array = cuzarr.create_array({}, shape=(3, 4), chunks=(2, 2), dtype="i4", zarr_format=2, order="F")
+    theirs = zarr.create_array({}, shape=(3, 4), chunks=(2, 2), dtype="i4", zarr_format=2, order="F")
     array[...] = np.arange(12).reshape(3, 4)
-    assert array.order == "F"  # how chunks are stored
-    assert array.config.order == "C" and array[...].flags.c_contiguous
+    assert (array.order, array.config.order) == (theirs.order, theirs.config.order) == ("F", "C")
+    assert array[...].flags.f_contiguous
 
 
 def test_async_array_wraps_the_same_array():

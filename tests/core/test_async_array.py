@@ -256,3 +256,20 @@ def test_results_equal_zarr_pythons_async_array(tmp_path):
 
     for ours, theirs in asyncio.run(both()):
         np.testing.assert_array_equal(ours, theirs)
+
+
+def test_array_of_async_array_is_the_same_array(array):
+    """zarr-python's ``Array(async_array)``: the synchronous view of the same array, so a resize
+    through one is seen by the other."""
+    wrapped = AsyncArray(array)
+    sync = cuzarr.Array(wrapped)
+    assert sync is array
+    np.testing.assert_array_equal(sync[...], DATA)
+    sync.resize((8, 8))
+    assert asyncio.run(_shape_after_open(wrapped)) == (8, 8)
+    with pytest.raises(TypeError, match="open_array"):
+        cuzarr.Array(MemoryStore())
+
+
+async def _shape_after_open(wrapped: AsyncArray) -> tuple[int, ...]:
+    return wrapped.shape

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import math
+import warnings
 
 import pytest
+import zarr
+import zarr.core.chunk_grids as zarr_chunk_grids
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cuzarr.errors import MetadataError
 from cuzarr.metadata import ChunkKeyEncoding, RegularChunkGrid, guess_chunks
+from cuzarr.metadata.auto_chunks import auto_chunks_for, auto_shard_shape, fit_in_shard
 
 
 def test_grid_json_round_trip():
@@ -140,22 +143,54 @@ def test_guess_chunks_examples():
     assert guess_chunks((100,), 8) == (100,)  # small: one chunk
     assert guess_chunks((), 8) == ()
     assert guess_chunks((0, 5), 4) == (1, 5)
-    chunks = guess_chunks((10000, 10000), 8)
-    assert 1024**2 <= math.prod(chunks) * 8 <= 4 * 1024**2
+    assert guess_chunks((8192, 8192), 4) == (512, 512)
+    assert guess_chunks((1000, 1000), 1) == (500, 500)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
-    shape=st.lists(st.integers(0, 10**7), max_size=5).map(tuple), itemsize=st.sampled_from([1, 2, 4, 8, 16])
+    shape=st.lists(st.integers(0, 10**7), max_size=5).map(tuple),
+    itemsize=st.sampled_from([0, 1, 2, 3, 4, 8, 16, 40]),
 )
-def test_guess_chunks_property(shape, itemsize):
+def test_guess_chunks_is_zarr_pythons(shape, itemsize):
+    """The same create_array call lays out the same chunks as in zarr-python."""
     chunks = guess_chunks(shape, itemsize)
-    RegularChunkGrid(chunks)  # always valid
     assert len(chunks) == len(shape)
-    assert all(1 <= c <= max(1, s) for c, s in zip(chunks, shape))
-    nbytes = math.prod(chunks) * itemsize
-    whole = math.prod(max(1, s) for s in shape) * itemsize
-    if whole <= 4 * 1024**2:
-        assert chunks == tuple(max(1, s) for s in shape)
-    else:
-        assert 1024**2 <= nbytes <= 4 * 1024**2
+    if itemsize:
+        RegularChunkGrid(chunks)  # always valid
+    expected = zarr_chunk_grids._guess_chunks(shape, itemsize)
+    assert chunks == tuple(max(1, c) for c in expected)
+    sharded = guess_chunks(shape, itemsize, max_bytes=2**20)
+    assert sharded == tuple(
+        max(1, c) for c in zarr_chunk_grids._guess_chunks(shape, itemsize, max_bytes=2**20)
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    shape=st.lists(st.integers(1, 10**5), min_size=1, max_size=4).map(tuple),
+    itemsize=st.sampled_from([1, 2, 4, 8]),
+    target=st.sampled_from([None, 2**20, 2**24, 2**27]),
+)
+def test_auto_shards_are_zarr_pythons(shape, itemsize, target):
+    chunks = auto_chunks_for(shape, itemsize, sharded=True)
+    shards = auto_shard_shape(shape, chunks, itemsize, target)
+    with zarr.config.set({"array.target_shard_size_bytes": target}), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected_shards, expected_chunks = zarr_chunk_grids._auto_partition(
+            array_shape=shape, chunk_shape="auto", shard_shape="auto", item_size=itemsize
+        )
+    assert (shards, chunks) == (tuple(expected_shards), tuple(expected_chunks))
+
+
+@given(
+    chunks=st.lists(st.integers(1, 3000), min_size=1, max_size=4),
+    shards=st.lists(st.integers(1, 3000), min_size=4, max_size=4),
+)
+def test_fit_in_shard_divides_and_keeps_what_divides(chunks, shards):
+    shards = tuple(shards[: len(chunks)])
+    fitted = fit_in_shard(tuple(chunks), shards)
+    for c, f, s in zip(chunks, fitted, shards):
+        assert s % f == 0 and 1 <= f <= min(c, s)
+        if s % c == 0:
+            assert f == c

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import cuzarr
 from cuzarr.errors import ReadOnlyError
 from cuzarr.storage import ZipStore
 
@@ -162,3 +163,19 @@ def test_zarr_python_reads_our_zip(tmp_path: Path) -> None:
         store.set("zarr.json", json.dumps(meta).encode())
     group = zarr.open_group(zarr.storage.ZipStore(path, mode="r"), mode="r")
     assert group.attrs["written_by"] == "cuzarr"
+
+
+def test_writes_of_fill_values_need_no_delete(tmp_path: Path) -> None:
+    """A write whose chunk equals the fill value deletes that chunk's key; in a zip that was never
+    written this is nothing to do (zarr-python writes such arrays too)."""
+    with ZipStore(tmp_path / "a.zip", mode="w") as store:
+        array = cuzarr.create_array(store, name="a", shape=(4,), chunks=(2,), dtype="f8")
+        array[:] = np.array([0, 0, 1, 1.0])
+        group = cuzarr.open_group(store, mode="a")
+        group["zeros"] = np.zeros((3, 5))
+        assert store.delete_many(["never/written"]) is None
+        with pytest.raises(NotImplementedError, match="cannot delete"):
+            array[:] = 0  # now chunk 'a/c/1' exists: overwriting it with fill values needs a delete
+    with ZipStore(tmp_path / "a.zip") as reader:
+        np.testing.assert_array_equal(cuzarr.open_array(reader, path="a")[:], [0, 0, 1, 1])
+        np.testing.assert_array_equal(cuzarr.open_array(reader, path="zeros")[:], np.zeros((3, 5)))

@@ -8,17 +8,18 @@ according to ``mode``, and return an ``Array`` or a ``Group``. All logic about n
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
 from ..core.array import Array
 from ..core.array_config import array_config
-from ..core.creation import AUTO, DEFAULT_FILL
+from ..core.creation import AUTO, DEFAULT_FILL, normalize_shape
 from ..core.group import Group
 from ..core.hierarchy import is_group, read_node_and_consolidated
 from ..core.nodes import create_array_node
-from ..errors import ArrayNotFoundError, GroupNotFoundError
+from ..errors import ArrayNotFoundError, GroupNotFoundError, ZarrRuntimeWarning
 from ..storage import make_store
 from ..storage.store_path import split_store_path
 
@@ -124,18 +125,31 @@ def create(
     dimension_separator: str | None = None,
     write_empty_chunks: bool | None = None,
     device: str | None = None,
+    compressors: Any = AUTO,
+    serializer: Any = AUTO,
+    shards: Any = None,
     **kwargs: Any,
 ) -> Array:
-    """zarr-python's legacy constructor: ``compressor=``, ``path=``, ``mode=`` and friends."""
+    """zarr-python's legacy constructor: ``compressor=``, ``path=``, ``mode=`` and friends.
+
+    ``chunk_shape`` is another name for ``chunks``; ``compressors``, ``serializer`` and ``shards``
+    are ``create_array``'s (zarr-python's ``create`` lacks them; the ``*_like`` functions need them). zarr-python 2's ``chunk_store``,
+    ``cache_metadata``, ``cache_attrs``, ``read_only`` and ``meta_array`` are accepted and
+    ignored, with zarr-python 3's warning.
+    """
     synchronizer = kwargs.pop("synchronizer", None)
-    for ignored in (
-        "chunk_store",
-        "cache_metadata",
-        "cache_attrs",
-        "read_only",
-        "meta_array",
-    ):
-        kwargs.pop(ignored, None)
+    chunk_shape = kwargs.pop("chunk_shape", None)
+    if chunk_shape is not None:
+        if not (isinstance(chunks, str) and chunks == AUTO) and chunks is not None:
+            raise ValueError("Only one of chunk_shape or chunks can be provided.")
+        chunks = chunk_shape
+    for ignored in ("chunk_store", "cache_metadata", "cache_attrs", "read_only", "meta_array"):
+        if kwargs.pop(ignored, None) is not None:
+            warnings.warn(
+                f"{ignored} is not implemented (a zarr-python 2 argument): it is ignored",
+                ZarrRuntimeWarning,
+                stacklevel=2,
+            )
     if kwargs:
         raise TypeError(f"create() got unexpected keyword arguments {sorted(kwargs)}")
     if mode is not None:
@@ -151,6 +165,9 @@ def create(
         chunks=chunks,
         filters=filters,
         compressor=compressor,
+        compressors=compressors,
+        serializer=serializer,
+        shards=shards,
         fill_value=fill_value,
         order=order,
         zarr_format=zarr_format,
@@ -187,8 +204,12 @@ def empty(shape: Any, **kwargs: Any) -> Array:
 
 
 def array(data: Any, **kwargs: Any) -> Array:
-    """A new array holding a copy of ``data``."""
+    """A new array holding a copy of ``data``; a ``shape=`` must be ``data``'s (zarr-python
+    ignores a different one, which would hide a mistake)."""
     data = data if hasattr(data, "shape") and hasattr(data, "dtype") else np.asarray(data)
+    shape = kwargs.pop("shape", None)
+    if shape is not None and normalize_shape(shape) != tuple(data.shape):
+        raise ValueError(f"shape {shape} does not match data of shape {tuple(data.shape)}")
     kwargs.setdefault("dtype", data.dtype)
     result = create(data.shape, **kwargs)
     result[...] = data

@@ -23,7 +23,7 @@ from ..metadata.fill_value import default_fill_value
 from ..storage import make_store
 from ..storage.base import Store
 from ..storage.store_path import split_store_path
-from .array_config import READ_ORDER, ArrayConfig, array_config
+from .array_config import ArrayConfig, array_config, check_order, config_order
 from .array_legacy import LegacyArrayMembers
 from .attributes import Attributes
 from .chunk_source import StoreChunks
@@ -69,23 +69,42 @@ def build_codecs(metadata: ArrayMetadata) -> CodecChain | V2CodecChain:
 class Array(Node, SelectionMixin, ShapeChanges, LegacyArrayMembers):
     """A Zarr array (v2 or v3). Reads return NumPy arrays on CPU, CuPy arrays on GPU."""
 
+    def __new__(cls, store: Any = None, *args: Any, **kwargs: Any) -> Array:
+        """``Array(async_array)`` is zarr-python's way from an ``AsyncArray`` to the synchronous
+        API: it gives the very array the ``AsyncArray`` wraps, so both see every change."""
+        wrapped = getattr(store, "_array", None)
+        if not args and not kwargs and isinstance(wrapped, cls) and type(store).__name__ == "AsyncArray":
+            return wrapped
+        return super().__new__(cls)
+
     def __init__(
         self,
         store: Store,
-        path: str,
-        metadata: ArrayMetadata,
+        path: str | None = None,
+        metadata: ArrayMetadata | None = None,
         *,
         device: str | None = None,
         read_only: bool = False,
         write_empty_chunks: bool | None = None,
         synchronizer: Any = None,
+        memory_order: str | None = None,
     ):
+        """``memory_order``: the layout of arrays v3 reads return (None: ``cuzarr.config``'s
+        ``order``, "C" unless set); v2 reads return their metadata's order, as in zarr-python."""
+        if path is None and metadata is None and getattr(store, "_array", None) is self:
+            return  # Array(async_array): __new__ returned the wrapped array, already set up
+        if path is None or metadata is None:
+            raise TypeError(
+                "Array(store, path, metadata) needs all three (or one AsyncArray); "
+                "open an existing array with cuzarr.open_array(store, path=...)"
+            )
         self._store = store
         self._path = path.strip("/")
         self._backend: Backend = get_backend(device)
         self._read_only = bool(read_only or store.read_only)
         self._write_empty_chunks = write_empty_chunks
         self._synchronizer = synchronizer
+        self._memory_order = check_order(memory_order or config.get("order"))
         self._set_metadata(metadata)
 
     @classmethod
@@ -121,6 +140,7 @@ class Array(Node, SelectionMixin, ShapeChanges, LegacyArrayMembers):
             read_only=read_only,
             write_empty_chunks=array_config(config, write_empty_chunks),
             synchronizer=synchronizer,
+            memory_order=config_order(config),
         )
 
     def _set_metadata(self, metadata: ArrayMetadata) -> None:
@@ -161,7 +181,7 @@ class Array(Node, SelectionMixin, ShapeChanges, LegacyArrayMembers):
             backend=self._backend,
             write_empty_chunks=bool(write_empty),
             batch_bytes=config.get("batch_bytes"),
-            order=self.order,
+            order=getattr(metadata, "order", "C"),  # how chunks are laid out in the store
             synchronizer=self._synchronizer,
         )
 
@@ -200,7 +220,9 @@ class Array(Node, SelectionMixin, ShapeChanges, LegacyArrayMembers):
 
     @property
     def order(self) -> str:
-        return getattr(self._metadata, "order", "C")
+        """The memory layout of arrays reads return: a v2 array's metadata order, else the
+        runtime config's (``config={'order': 'F'}``, ``with_config``, ``cuzarr.config``)."""
+        return getattr(self._metadata, "order", self._memory_order)
 
     @property
     def ndim(self) -> int:
@@ -236,7 +258,8 @@ class Array(Node, SelectionMixin, ShapeChanges, LegacyArrayMembers):
         write_empty = self._write_empty_chunks
         if write_empty is None:
             write_empty = config.get("write_empty_chunks")
-        return ArrayConfig(order=READ_ORDER, write_empty_chunks=bool(write_empty))
+        # the runtime setting, as zarr-python keeps it: a v2 array's reads follow its metadata instead
+        return ArrayConfig(order=self._memory_order, write_empty_chunks=bool(write_empty))
 
     @property
     def async_array(self) -> AsyncArray:
@@ -332,6 +355,21 @@ class Array(Node, SelectionMixin, ShapeChanges, LegacyArrayMembers):
             raise TypeError("len() of unsized object")
         return self.shape[0]
 
+    def __eq__(self, other: object) -> bool:
+        """Arrays are equal when they are the same node: store, path and metadata (as in
+        zarr-python); how they read (device, config) does not count."""
+        if not isinstance(other, Array):
+            return NotImplemented
+        same_store = self._store is other._store or self._store == other._store
+        return (
+            self._path == other._path
+            and same_store
+            and (self._metadata is other._metadata or self._metadata.to_json() == other._metadata.to_json())
+        )
+
+    def __hash__(self) -> int:
+        return hash(("cuzarr.Array", self._path))  # equal arrays share a path
+
     def __repr__(self) -> str:
         where = f"{self._store!r}" + (f"/{self._path}" if self._path else "")
         return f"<Array {where} shape={self.shape} dtype={self.dtype}>"
@@ -370,6 +408,7 @@ class Array(Node, SelectionMixin, ShapeChanges, LegacyArrayMembers):
                 self._read_only,
                 self._write_empty_chunks,
                 self._synchronizer,
+                self._memory_order,
             ),
         )
 
@@ -390,11 +429,16 @@ class Array(Node, SelectionMixin, ShapeChanges, LegacyArrayMembers):
         return self._replaced(device=device)
 
     def with_config(self, config: Any) -> Array:
-        """The same array with other runtime settings (``{'write_empty_chunks': bool}``)."""
-        write_empty = (
-            config.get("write_empty_chunks") if isinstance(config, dict) else config.write_empty_chunks
-        )
-        return self._replaced(write_empty_chunks=write_empty)
+        """The same array with other runtime settings (``{'write_empty_chunks': bool,
+        'order': 'C'|'F'}`` or an ``ArrayConfig``); settings not named are kept."""
+        settings: dict[str, Any] = {}
+        write_empty = array_config(config, None)
+        if write_empty is not None:
+            settings["write_empty_chunks"] = write_empty
+        order = config_order(config)
+        if order is not None:
+            settings["memory_order"] = order
+        return self._replaced(**settings)
 
     def _replaced(self, **settings: Any) -> Array:
         """This array's store, path and metadata with some runtime settings changed."""
@@ -403,6 +447,7 @@ class Array(Node, SelectionMixin, ShapeChanges, LegacyArrayMembers):
             "read_only": self._read_only,
             "write_empty_chunks": self._write_empty_chunks,
             "synchronizer": self._synchronizer,
+            "memory_order": self._memory_order,
         }
         return Array(self._store, self._path, self._metadata, **{**current, **settings})
 
@@ -415,6 +460,7 @@ def _rebuild_array(
     read_only: bool,
     write_empty_chunks: bool | None,
     synchronizer: Any,
+    memory_order: str | None = None,
 ) -> Array:
     return Array(
         store,
@@ -424,6 +470,7 @@ def _rebuild_array(
         read_only=read_only,
         write_empty_chunks=write_empty_chunks,
         synchronizer=synchronizer,
+        memory_order=memory_order,
     )
 
 

@@ -5,9 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-#: Reads always return C-ordered arrays: the output is allocated C-contiguous and chunks are
-#: scattered into it. A v2 array's ``order`` only sets how its chunks are stored.
-READ_ORDER = "C"
 _CONFIG_KEYS = frozenset({"write_empty_chunks", "order", "read_missing_chunks"})
 
 
@@ -33,4 +30,16 @@ def array_config(config: Any, write_empty_chunks: bool | None) -> bool | None:
     return getattr(config, "write_empty_chunks", write_empty_chunks)
 
 
-__all__ = ["READ_ORDER", "ArrayConfig", "array_config"]
+def config_order(config: Any) -> str | None:
+    """The memory order ``config=`` asks for (``{'order': 'C'|'F'}`` or an ``ArrayConfig``)."""
+    order = config.get("order") if isinstance(config, dict) else getattr(config, "order", None)
+    return None if order is None else check_order(order)
+
+
+def check_order(order: Any) -> str:
+    if not isinstance(order, str) or order.upper() not in ("C", "F"):
+        raise ValueError(f"order must be 'C' or 'F', got {order!r}")
+    return order.upper()
+
+
+__all__ = ["ArrayConfig", "array_config", "check_order", "config_order"]

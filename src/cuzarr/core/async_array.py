@@ -160,6 +160,14 @@ class AsyncArray:
     async def info_complete(self) -> ArrayInfo:
         return await asyncio.to_thread(self._array.info_complete)
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AsyncArray):
+            return NotImplemented
+        return self._array == other._array
+
+    def __hash__(self) -> int:
+        return hash(self._array)
+
     def __repr__(self) -> str:
         return "<Async" + repr(self._array)[1:]
 

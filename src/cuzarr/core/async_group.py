@@ -228,6 +228,13 @@ class AsyncGroup:
         """``info`` with member counts (walks the hierarchy unless consolidated)."""
         return await asyncio.to_thread(self._group.info_complete)
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AsyncGroup):
+            return NotImplemented
+        return self._group == other._group
+
+    __hash__ = None  # type: ignore[assignment]  # as Group: equality follows the (mutable) store
+
     def __repr__(self) -> str:
         return "<Async" + repr(self._group)[1:]
 

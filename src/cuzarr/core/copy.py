@@ -294,7 +294,8 @@ def _array_kwargs(source: Array, dest: Group, create_kws: dict[str, Any]) -> dic
         "dtype": source.dtype,
         "chunks": source.chunks,
         "fill_value": source.fill_value,
-        "order": source.order,
+        # only v2 stores an order; a v3 destination ignores it (with a warning, as in zarr-python)
+        "order": getattr(source.metadata, "order", None) if dest.zarr_format == 2 else None,
     }
     metadata = source.metadata
     # codecs are kept unless the caller names any, or rechunks a sharded array (its codec holds the shape)

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import operator
+import warnings
 from typing import Any
 
 import numpy as np
 
 from ..codecs import CodecChain, ZstdCodec, default_serializer, default_v2_filters
-from ..codecs.base import ArrayArrayCodec, ArrayBytesCodec, ChunkSpec
+from ..codecs.base import ArrayArrayCodec, ArrayBytesCodec, ChunkSpec, Codec
 from ..codecs.registry import codec_from_json
 from ..codecs.sharding import ShardingCodec
 from ..config import config as global_config
-from ..errors import MetadataError
+from ..errors import MetadataError, ZarrUserWarning
 from ..metadata import ArrayMetadataV2, ArrayMetadataV3, ChunkKeyEncoding, RegularChunkGrid
-from ..metadata.auto_chunks import guess_chunks
+from ..metadata.auto_chunks import auto_chunks_for, auto_shard_shape, fit_in_shard, guess_chunks, is_auto
 from ..metadata.dtypes import RECORD_TYPE_NAMES, normalize_dtype, v3_canonical
 from ..metadata.fill_value import cast_fill_value, default_fill_value
+from .metadata_io import check_zarr_format
 
 AUTO = "auto"
 
@@ -35,7 +38,7 @@ def normalize_shape(shape: Any) -> tuple[int, ...]:
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
     try:
-        result = tuple(int(s) for s in shape)
+        result = tuple(operator.index(s) for s in shape)  # 400.5 is refused, never truncated
     except TypeError as exc:
         raise TypeError(f"shape must be an int or a sequence of ints, got {shape!r}") from exc
     if any(isinstance(s, bool) for s in shape) or any(s < 0 for s in result):
@@ -44,36 +47,103 @@ def normalize_shape(shape: Any) -> tuple[int, ...]:
 
 
 def normalize_chunks(chunks: Any, shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
-    """``'auto'``/None -> ~1-4 MiB chunks; an int -> that length on every axis; -1/None entries -> full axis."""
-    if chunks is None or chunks == AUTO or chunks is True:
+    """zarr-python's ``chunks=`` forms: ``'auto'``/None/True (guessed as zarr-python does), False
+    (one chunk), an int for every axis, dask-style block lists (uniform), or a shape whose
+    missing trailing entries and -1/None entries take the whole axis."""
+    if _is_auto_chunks(chunks):
         return guess_chunks(shape, itemsize)
-    if isinstance(chunks, (int, np.integer)) and not isinstance(chunks, bool):
-        chunks = (int(chunks),) * len(shape)
-    chunks = tuple(chunks)
-    if len(chunks) != len(shape):
-        raise ValueError(f"chunks {chunks} must have one entry per dimension of shape {shape}")
-    result = []
-    for c, s in zip(chunks, shape):
-        if c is None or c == -1:
-            c = max(s, 1)
-        if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c <= 0:
-            raise ValueError(f"chunk sizes must be positive integers, got {chunks!r}")
-        result.append(int(c))
-    return tuple(result)
+    if chunks is False:
+        return tuple(max(s, 1) for s in shape)
+    return _explicit_chunks(chunks, shape, "chunks")
 
 
-def normalize_shards(shards: Any, shape: tuple[int, ...]) -> tuple[tuple[int, ...] | None, str]:
-    """``shards=``: a shape or ``{"shape": ..., "index_location": "start"|"end"}``."""
+def normalize_partition(
+    chunks: Any, shards: Any, shape: tuple[int, ...], itemsize: int
+) -> tuple[tuple[int, ...], tuple[int, ...] | None, str]:
+    """``(chunk_shape, shard_shape or None, index_location)`` from ``chunks=`` and ``shards=``.
+
+    ``shards`` is a shape, ``"auto"``, or ``{"shape": ..., "index_location": "start"|"end"}``.
+    Automatic inner chunks of a sharded array aim at 1 MiB, as in zarr-python. Given explicit
+    shards, zarr-python may guess chunks that do not divide them and then refuse its own
+    choice; here each such axis takes the largest divisor of the shard that is not larger.
+    """
     if shards is None:
-        return None, "end"
+        return normalize_chunks(chunks, shape, itemsize), None, "end"
     index_location = "end"
     if isinstance(shards, dict):
         index_location = shards.get("index_location", "end")
         shards = shards.get("shape")
-    if isinstance(shards, str):
-        raise ValueError(f"shards={shards!r} is not supported; give the shard shape explicitly")
-    shard_shape = normalize_chunks(shards, shape, 1)
-    return shard_shape, index_location
+    if is_auto(shards):
+        warnings.warn(
+            "Automatic shard shape inference is experimental and may change without notice.",
+            ZarrUserWarning,
+            stacklevel=4,
+        )
+        if _is_auto_chunks(chunks):
+            chunk_shape = auto_chunks_for(shape, itemsize, sharded=True)
+        else:
+            chunk_shape = _explicit_chunks(chunks, shape, "chunks")
+        target = global_config.get("target_shard_size_bytes")
+        return chunk_shape, auto_shard_shape(shape, chunk_shape, itemsize, target), index_location
+    if isinstance(shards, str) or shards is False or shards is True:
+        raise ValueError(f"shards must be a shape, 'auto', a dict or None, got {shards!r}")
+    shard_shape = _explicit_chunks(shards, shape, "shards")
+    if _is_auto_chunks(chunks):
+        chunk_shape = fit_in_shard(auto_chunks_for(shape, itemsize, sharded=True), shard_shape)
+    else:
+        chunk_shape = _explicit_chunks(chunks, shard_shape, "chunks")
+    return chunk_shape, shard_shape, index_location
+
+
+def auto_itemsize(dtype: np.dtype) -> int:
+    """Bytes per element for guessing chunks: 1 for variable-length types, as in zarr-python."""
+    return 1 if dtype.hasobject or dtype.kind == "T" else dtype.itemsize
+
+
+def _is_auto_chunks(chunks: Any) -> bool:
+    return chunks is None or chunks is True or is_auto(chunks)
+
+
+def _explicit_chunks(chunks: Any, shape: tuple[int, ...], what: str) -> tuple[int, ...]:
+    if isinstance(chunks, (int, np.integer)) and not isinstance(chunks, bool):
+        chunks = (int(chunks),) * len(shape)
+    try:
+        chunks = tuple(chunks)
+    except TypeError as exc:
+        raise TypeError(f"{what} must be an int, a sequence of ints or 'auto', got {chunks!r}") from exc
+    if chunks and all(isinstance(c, (tuple, list)) for c in chunks):
+        chunks = _dask_chunks(chunks, what)
+    if len(chunks) > len(shape):
+        raise ValueError(f"{what} {chunks} has more dimensions than shape {shape}")
+    chunks = chunks + tuple(shape[len(chunks) :])  # missing trailing axes: whole
+    result = []
+    for c, s in zip(chunks, shape):
+        if c is None or (not isinstance(c, bool) and isinstance(c, (int, np.integer)) and c == -1):
+            c = s
+        if isinstance(c, bool) or not isinstance(c, (int, np.integer)):
+            raise TypeError(f"{what} must contain integers, got {chunks!r}")
+        c = max(int(c), 1) if s == 0 and c == 0 else int(c)
+        if c <= 0:
+            raise ValueError(f"{what} sizes must be positive integers, got {chunks!r}")
+        result.append(c)
+    return tuple(result)
+
+
+def _dask_chunks(blocks: tuple[Any, ...], what: str) -> tuple[int, ...]:
+    """Dask's per-axis block sizes, e.g. ``((10, 10, 5), (7, 7))``: uniform blocks (the last may
+    be smaller) give a regular grid of the first block's size."""
+    out = []
+    for axis, sizes in enumerate(blocks):
+        sizes = tuple(int(n) for n in sizes)
+        if not sizes:
+            raise ValueError(f"{what}: axis {axis} has no blocks")
+        if any(n != sizes[0] for n in sizes[:-1]) or sizes[-1] > sizes[0]:
+            raise ValueError(
+                f"irregular {what} sizes on axis {axis}: {sizes}; only uniform blocks "
+                "(with an optional smaller last block) are supported"
+            )
+        out.append(sizes[0])
+    return tuple(out)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -127,6 +197,11 @@ def _numcodecs_config(codec: Any, what: str) -> dict[str, Any]:
         if config.get("id") == "zstd" and not config.get("checksum", False):
             config.pop("checksum", None)
         return config
+    if isinstance(codec, Codec):  # zarr-python raises ValueError here
+        raise ValueError(
+            f"{codec!r} is a Zarr v3 codec and cannot be a Zarr v2 {what}; "
+            "use a numcodecs codec (e.g. numcodecs.Zstd()) or its config dict"
+        )
     raise TypeError(f"a Zarr v2 {what} must be a numcodecs codec or its config dict, got {codec!r}")
 
 
@@ -170,8 +245,9 @@ def build_metadata(
     """
     shape = normalize_shape(shape)
     dtype = normalize_dtype(dtype if dtype is not None else "float64")
-    shard_shape, index_location = normalize_shards(shards, shape)
-    chunk_shape = normalize_chunks(chunks, shard_shape or shape, dtype.itemsize)
+    chunk_shape, shard_shape, index_location = normalize_partition(
+        chunks, shards, shape, auto_itemsize(dtype)
+    )
     order = (order or "C").upper()
     if order not in ("C", "F"):
         raise ValueError(f"order must be 'C' or 'F', got {order!r}")
@@ -237,7 +313,8 @@ def build_metadata(
             dimension_separator=encoding.separator,
             attributes=attributes,
         )
-    raise ValueError(f"zarr_format must be 2 or 3, got {zarr_format!r}")
+    check_zarr_format(zarr_format, allow_none=False)
+    raise AssertionError("unreachable")
 
 
 def _record_type_name(value: str | None) -> str:

@@ -19,6 +19,7 @@ from .group_write import GroupWriter
 from .hierarchy import (
     GroupMetadata,
     check_format,
+    check_max_depth,
     is_group,
     join_path,
     new_group_metadata,
@@ -41,17 +42,32 @@ class Group(Node, GroupWriter):
     to its in-memory view) until ``consolidate_metadata`` runs again and the group is reopened.
     """
 
+    def __new__(cls, store: Any = None, *args: Any, **kwargs: Any) -> Group:
+        """``Group(async_group)`` is zarr-python's way from an ``AsyncGroup`` to the synchronous
+        API: it gives the very group the ``AsyncGroup`` wraps."""
+        wrapped = getattr(store, "_group", None)
+        if not args and not kwargs and isinstance(wrapped, cls) and type(store).__name__ == "AsyncGroup":
+            return wrapped
+        return super().__new__(cls)
+
     def __init__(
         self,
         store: Store,
-        path: str,
-        metadata: GroupMetadata,
+        path: str | None = None,
+        metadata: GroupMetadata | None = None,
         *,
         consolidated: ConsolidatedMetadata | None = None,
         read_only: bool = False,
         synchronizer: Any = None,
         device: str | None = None,
     ):
+        if path is None and metadata is None and getattr(store, "_group", None) is self:
+            return  # Group(async_group): __new__ returned the wrapped group, already set up
+        if path is None or metadata is None:
+            raise TypeError(
+                "Group(store, path, metadata) needs all three (or one AsyncGroup); "
+                "open an existing group with cuzarr.open_group(store, path=...)"
+            )
         self._store = store
         self._path = path.strip("/")
         self._metadata = metadata
@@ -252,6 +268,7 @@ class Group(Node, GroupWriter):
         return isinstance(key, str) and self._lookup(key) is not None
 
     def _all_metadata(self, max_depth: int | None) -> dict[str, NodeMetadata]:
+        check_max_depth(max_depth)
         if self._consolidated is None:
             return walk(self._store, self._path, self.zarr_format, max_depth)
         return {

@@ -13,6 +13,7 @@ from .array_legacy import warn_deprecated
 from .creation import normalize_shape
 from .hierarchy import is_group, join_path, new_group_metadata
 from .hierarchy_create import as_node_metadata, normalize_node_path, write_hierarchy
+from .like import like_kwargs
 from .nodes import create_array_node, delete_node, move_node
 
 if TYPE_CHECKING:
@@ -77,7 +78,10 @@ class GroupWriter:
         if node is None:
             return self.create_group(name)
         if isinstance(node, Array):
-            raise TypeError(f"cannot require group '{name}' in group '{self.name}': an array exists there")
+            raise TypeError(
+                f"Incompatible object (Array) already exists: cannot require group '{name}' "
+                f"in group '{self.name}'"
+            )
         return node
 
     def require_groups(self, *names: str) -> tuple[Group, ...]:
@@ -142,17 +146,23 @@ class GroupWriter:
         if node is None:
             return self.create_array(name, shape=shape, dtype=dtype, **kwargs)
         if not isinstance(node, Array):
-            raise TypeError(f"cannot require array '{name}' in group '{self.name}': a group exists there")
+            raise TypeError(
+                f"Incompatible object (Group) already exists: cannot require array '{name}' "
+                f"in group '{self.name}'"
+            )
         wanted = normalize_shape(shape)
         if wanted != node.shape:
-            raise TypeError(f"array '{node.name}' has shape {node.shape}, not the required {wanted}")
+            raise TypeError(f"Incompatible shape ({node.shape} vs {wanted}) of array '{node.name}'")
         if dtype is not None:
             wanted_dtype = np.dtype(dtype)
             if exact and node.dtype != wanted_dtype:
-                raise TypeError(f"array '{node.name}' has dtype {node.dtype}, not exactly {wanted_dtype}")
+                raise TypeError(
+                    f"Incompatible dtype ({node.dtype} vs {wanted_dtype}) of array '{node.name}' (exact=True)"
+                )
             if not exact and not np.can_cast(node.dtype, wanted_dtype):
                 raise TypeError(
-                    f"array '{node.name}' has dtype {node.dtype}, which cannot be cast to {wanted_dtype}"
+                    f"Incompatible dtype ({node.dtype} vs {wanted_dtype}) of array '{node.name}': "
+                    "it cannot be cast"
                 )
         return node
 
@@ -171,10 +181,11 @@ class GroupWriter:
         return self.create_array(name, shape=shape, fill_value=fill_value, **kwargs)
 
     def _like(self, name: str, data: Any, kwargs: dict[str, Any]) -> Array:
-        kwargs.setdefault("dtype", data.dtype)
-        if isinstance(getattr(data, "chunks", None), tuple):
-            kwargs.setdefault("chunks", data.chunks)
-        return self.create_array(name, shape=data.shape, **kwargs)
+        """An array shaped like ``data`` (chunks, codecs and fill value too, for a cuzarr array
+        of this group's format); ``kwargs`` (``shape`` included) override."""
+        like = like_kwargs(data, self.zarr_format)
+        like.pop("zarr_format", None)
+        return self.create_array(name, **{**like, **kwargs})
 
     def empty_like(self, *, name: str, data: Any, **kwargs: Any) -> Array:
         return self._like(name, data, kwargs)

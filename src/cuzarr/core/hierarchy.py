@@ -11,7 +11,15 @@ from ..errors import ContainsArrayError, GroupNotFoundError, MetadataError
 from ..metadata import ArrayMetadataV2, ArrayMetadataV3, GroupMetadataV2, GroupMetadataV3
 from ..metadata.consolidated import V2_CONSOLIDATED_KEY, ConsolidatedMetadata, NodeMetadata
 from ..storage.base import Store
-from .metadata_io import V2_ARRAY_KEY, V2_ATTRS_KEY, V2_GROUP_KEY, V3_KEY, node_key
+from .metadata_io import (
+    V2_ARRAY_KEY,
+    V2_ATTRS_KEY,
+    V2_GROUP_KEY,
+    V3_KEY,
+    check_zarr_format,
+    node_key,
+    warn_if_both_formats,
+)
 
 GroupMetadata = GroupMetadataV2 | GroupMetadataV3
 NODE_DOCUMENTS = (V3_KEY, V2_ARRAY_KEY, V2_GROUP_KEY, V2_ATTRS_KEY)
@@ -31,6 +39,8 @@ def is_group(metadata: Any) -> bool:
 def parse_node(path: str, documents: dict[str, Any], zarr_format: int | None = None) -> NodeMetadata | None:
     """The node described by its raw documents (``None`` when there is none); v3 wins over v2."""
     raw_v3 = documents.get(V3_KEY)
+    if zarr_format is None:
+        warn_if_both_formats(path, documents)
     if raw_v3 is not None and zarr_format in (None, 3):
         source = node_key(path, V3_KEY)
         try:
@@ -83,8 +93,7 @@ def read_node_and_consolidated(
     ``use_consolidated``: None uses it when present, True requires it, False ignores it, and a str
     names the v2 consolidated key (zarr-python 2's ``metadata_key``).
     """
-    if zarr_format not in (None, 2, 3):
-        raise ValueError(f"zarr_format must be 2, 3 or None, got {zarr_format!r}")
+    check_zarr_format(zarr_format)
     if isinstance(use_consolidated, str) and zarr_format == 3:
         raise TypeError("use_consolidated must be a bool or None for Zarr format 3")
     v2_key = use_consolidated if isinstance(use_consolidated, str) else V2_CONSOLIDATED_KEY
@@ -102,7 +111,8 @@ def read_node_and_consolidated(
     if consolidated is None and use_consolidated:
         where = node_key(path, V3_KEY) if metadata.zarr_format == 3 else node_key(path, v2_key)
         raise ValueError(
-            f"consolidated metadata was requested but '{where}' in {store!r} has none; "
+            f"Consolidated metadata requested with 'use_consolidated=True' but not found in "
+            f"'{where}' in {store!r}; "
             "write it with cuzarr.consolidate_metadata(store) or open with use_consolidated=None"
         )
     return metadata, consolidated
@@ -122,14 +132,18 @@ def read_group(
     return metadata, consolidated  # type: ignore[return-value]
 
 
+def check_max_depth(max_depth: int | None) -> None:
+    if max_depth is not None and max_depth < 0:
+        raise ValueError(f"max_depth must be None or >= 0, got {max_depth}")
+
+
 def walk(store: Store, path: str, zarr_format: int, max_depth: int | None) -> dict[str, NodeMetadata]:
     """Every node below the group at ``path`` (relative path -> metadata), ordered by depth then name.
 
     One ``list_dir`` per group and one ``get_many`` per level of the tree. Directory entries with
     no metadata (chunk folders, stray files) are skipped.
     """
-    if max_depth is not None and max_depth < 0:
-        raise ValueError(f"max_depth must be None or >= 0, got {max_depth}")
+    check_max_depth(max_depth)
     found: dict[str, NodeMetadata] = {}
     level = [""]
     depth = 0
@@ -171,7 +185,8 @@ def new_group_metadata(zarr_format: int, attributes: dict[str, Any] | None = Non
         return GroupMetadataV3(attributes=dict(attributes or {}))
     if zarr_format == 2:
         return GroupMetadataV2(attributes=dict(attributes or {}))
-    raise ValueError(f"zarr_format must be 2 or 3, got {zarr_format!r}")
+    check_zarr_format(zarr_format, allow_none=False)
+    raise AssertionError("unreachable")
 
 
 def consolidate(

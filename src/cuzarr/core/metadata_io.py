@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any
 
-from ..errors import MetadataError, NodeNotFoundError
+from ..errors import MetadataError, NodeNotFoundError, ZarrUserWarning
 from ..metadata import ArrayMetadataV2, ArrayMetadataV3, GroupMetadataV2, GroupMetadataV3
 from ..storage.base import Store
+
+
+def check_zarr_format(zarr_format: Any, *, allow_none: bool = True) -> int | None:
+    """``zarr_format`` as given, or ``MetadataValidationError`` (zarr-python's class) when it is
+    not 2, 3 (or None where the format may be detected)."""
+    allowed = (2, 3, None) if allow_none else (2, 3)
+    if zarr_format is True or zarr_format is False or zarr_format not in allowed:
+        expected = "2, 3, or None" if allow_none else "2 or 3"
+        raise MetadataError(
+            f"Invalid value for 'zarr_format'. Expected {expected}. Got {zarr_format!r}.", field="zarr_format"
+        )
+    return zarr_format
+
 
 ArrayMetadata = ArrayMetadataV2 | ArrayMetadataV3
 NodeMetadata = ArrayMetadataV2 | ArrayMetadataV3 | GroupMetadataV2 | GroupMetadataV3
@@ -19,16 +33,32 @@ def node_key(path: str, name: str) -> str:
     return f"{path}/{name}" if path else name
 
 
+def warn_if_both_formats(path: str, documents: dict[str, Any], where: Any = None) -> None:
+    """zarr-python's warning when a node has both v3 and v2 metadata (v3 is used)."""
+    if documents.get(V3_KEY) is None:
+        return
+    for v2_name in (V2_ARRAY_KEY, V2_GROUP_KEY):
+        if documents.get(v2_name) is not None:
+            location = f"path '{path}' in {where!r}" if where is not None else f"path '{path}'"
+            warnings.warn(
+                f"Both zarr.json (Zarr format 3) and {v2_name} (Zarr format 2) metadata objects "
+                f"exist at {location}. Zarr v3 will be used.",
+                ZarrUserWarning,
+                stacklevel=5,
+            )
+            return
+
+
 def read_node_metadata(
     store: Store, path: str, zarr_format: int | None = None
 ) -> ArrayMetadataV3 | ArrayMetadataV2 | GroupMetadataV3 | GroupMetadataV2:
     """The metadata of the node at ``path``; v3 wins when both formats are present."""
     names = {3: [V3_KEY], 2: [V2_ARRAY_KEY, V2_GROUP_KEY, V2_ATTRS_KEY]}
     wanted = names[zarr_format] if zarr_format in names else names[3] + names[2]
-    if zarr_format not in (None, 2, 3):
-        raise ValueError(f"zarr_format must be 2, 3 or None, got {zarr_format!r}")
+    check_zarr_format(zarr_format)
     keys = [node_key(path, n) for n in wanted]
     found = dict(zip(wanted, store.get_many(keys)))
+    warn_if_both_formats(path, found, store)
     if found.get(V3_KEY) is not None:
         source = node_key(path, V3_KEY)
         document = _parse_json(found[V3_KEY], source)

@@ -7,6 +7,7 @@ is written, then creates the missing ancestor groups as zarr-python does.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,10 +20,11 @@ from ..errors import (
     ContainsGroupError,
     NodeTypeValidationError,
     ReadOnlyError,
+    ZarrRuntimeWarning,
 )
 from ..storage.base import Store
 from .array import Array
-from .array_config import array_config
+from .array_config import array_config, check_order, config_order
 from .creation import build_metadata, normalize_shape
 from .hierarchy import check_format, is_group, new_group_metadata, read_nodes, write_group_metadata
 from .metadata_io import holds_array_and_group, write_array_metadata
@@ -76,8 +78,8 @@ class NewNode:
                 continue
             if not is_group(metadata):
                 raise NodeTypeValidationError(
-                    f"cannot create '{path}' in {store!r}: its parent '{parent}' is an array; "
-                    "only groups may have child nodes"
+                    f"A parent of '{path}' in {store!r} is an array ('{parent}') - "
+                    "only groups may have child nodes."
                 )
             check_format(path, new_group_metadata(zarr_format), metadata.zarr_format)
         missing = tuple(p for p, m in zip(parents, parent_nodes) if m is None)
@@ -89,6 +91,26 @@ class NewNode:
             self.store.delete_prefix(f"{self.path}/" if self.path else "")
         for parent in self.missing_parents:
             write_group_metadata(self.store, parent, new_group_metadata(self.zarr_format))
+
+
+def stored_order(order: str | None, config: Any, zarr_format: int) -> str | None:
+    """The ``order`` a new array's metadata stores, as zarr-python decides it.
+
+    v2 stores one: ``order=``, else ``config={'order': ...}``, else ``cuzarr.config``'s. v3 has
+    none; ``order=`` there is ignored with zarr-python's warning (``config=`` sets the layout
+    of what reads return instead).
+    """
+    if zarr_format == 2:
+        return check_order(order or config_order(config) or global_config.get("order"))
+    if order is not None:
+        warnings.warn(
+            "The `order` keyword argument has no effect for Zarr format 3 arrays. To control the "
+            "memory layout of the array, either use the `config` keyword argument, as in "
+            "`config={'order': 'C'}`, or change the global 'array.order' configuration variable.",
+            ZarrRuntimeWarning,
+            stacklevel=4,
+        )
+    return None
 
 
 def create_array_node(
@@ -120,6 +142,7 @@ def create_array_node(
     if shape is None:
         raise TypeError("create_array() needs shape= (or data=)")
     node = NewNode.plan(store, path or "", zarr_format, overwrite)
+    metadata_kwargs["order"] = stored_order(metadata_kwargs.get("order"), config, node.zarr_format)
     metadata = build_metadata(shape=shape, dtype=dtype, zarr_format=node.zarr_format, **metadata_kwargs)
     node.prepare()
     write_array_metadata(store, node.path, metadata)
@@ -130,6 +153,7 @@ def create_array_node(
         device=device,
         write_empty_chunks=array_config(config, write_empty_chunks),
         synchronizer=synchronizer,
+        memory_order=config_order(config),
     )
     if data is not None and write_data:
         array[...] = data

@@ -172,7 +172,7 @@ class SelectionMixin:
 
     def _new_result(self, shape: tuple[int, ...], out: Any) -> Any:
         if out is None:
-            return self._backend.empty(shape, self.dtype)
+            return self._backend.empty(shape, self.dtype, order=self.order)
         return _check_out(out, shape, self.dtype, self.name)
 
     def _read_orthogonal(self, sel: BasicSelection, out: Any) -> Any:

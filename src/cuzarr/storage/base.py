@@ -14,7 +14,7 @@ import operator
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Self
 
 from ..errors import InvalidKeyError, ReadOnlyError
 
@@ -114,6 +114,12 @@ class Store(ABC):
 
     def __init__(self, *, read_only: bool = False):
         self._read_only = bool(read_only)
+
+    @classmethod
+    async def open(cls, *args: Any, **kwargs: Any) -> Self:
+        """zarr-python's async constructor, for code written against it: a cuzarr store is
+        ready once constructed, so this only constructs."""
+        return cls(*args, **kwargs)
 
     @property
     def read_only(self) -> bool:

@@ -1,0 +1,166 @@
+"""Behaviours found by running zarr-python 3.1.6's own test suite with ``zarr`` resolved to
+cuzarr: each case here is public API that ordinary zarr-python code relies on, checked against
+zarr-python itself where both libraries can run it."""
+
+from __future__ import annotations
+
+import asyncio
+import warnings
+
+import numpy as np
+import pytest
+import zarr
+
+import cuzarr
+from cuzarr.errors import (
+    MetadataValidationError,
+    ReadOnlyError,
+    ZarrDeprecationWarning,
+    ZarrRuntimeWarning,
+    ZarrUserWarning,
+)
+
+
+def _both(run):
+    """``run(lib)`` for zarr-python and cuzarr, warnings silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run(zarr), run(cuzarr)
+
+
+def test_array_accepts_its_data_shape_and_refuses_another():
+    theirs, ours = _both(lambda lib: lib.array(np.arange(10), shape=(10,), dtype="uint8"))
+    assert (ours.shape, ours.dtype) == (theirs.shape, theirs.dtype) == ((10,), np.uint8)
+    with pytest.raises(ValueError, match="does not match"):
+        cuzarr.array(np.arange(10), shape=(2, 5))  # zarr-python silently ignores this shape
+
+
+def test_zarr_config_keys_are_accepted():
+    config = cuzarr.config
+    with config.set({"async.concurrency": 32, "threading.max_workers": 3, "array": {"order": "F"}}):
+        assert config.get("async.concurrency") == 32
+        assert config.get("threads") == config.get("threading.max_workers") == 3
+        assert config.get("array.order") == "F" and cuzarr.zeros((2, 2)).order == "F"
+    with config.set({"threading.max_workers": None}):
+        assert config.get("threads") >= 1
+    assert config.get("async.concurrency") == zarr.config.get("async.concurrency") == 10
+    with pytest.raises(KeyError, match="unknown config key"):
+        config.set({"no.such.key": 1})
+
+
+def test_read_only_writes_raise_a_value_error(tmp_path):
+    cuzarr.ones(store=str(tmp_path / "d.zarr"), shape=(3, 3))
+    array = cuzarr.open(store=str(tmp_path / "d.zarr"), mode="r")
+    with pytest.raises(ValueError) as caught:
+        array[:] = 3
+    assert isinstance(caught.value, ReadOnlyError) and isinstance(caught.value, PermissionError)
+
+
+@pytest.mark.parametrize("shape", [(400.5, 100), (np.float64(3.0),), ("3",)])
+def test_non_integer_shapes_are_refused_not_truncated(shape):
+    with pytest.raises(TypeError, match="shape"):
+        cuzarr.create(shape=shape)
+    with pytest.raises(TypeError):
+        zarr.create(shape=shape)
+    array = cuzarr.create(shape=(4,))
+    with pytest.raises(TypeError, match="shape"):
+        array.resize((5.5,))
+    assert cuzarr.create(shape=(np.int64(3), 2)).shape == (3, 2)
+
+
+def test_create_takes_chunk_shape():
+    theirs, ours = _both(lambda lib: lib.create(shape=(200,), chunk_shape=(20,)))
+    assert ours.chunks == theirs.chunks == (20,)
+    with pytest.raises(ValueError, match="Only one of chunk_shape or chunks"):
+        cuzarr.create(shape=(200,), chunk_shape=(20,), chunks=(10,))
+
+
+def test_group_of_async_group_is_the_same_group():
+    async def made() -> cuzarr.AsyncGroup:
+        return await cuzarr.api.asynchronous.group(store={})
+
+    wrapped = asyncio.run(made())
+    group = cuzarr.Group(wrapped)
+    assert group is wrapped._group
+    with pytest.raises(TypeError, match="open_group"):
+        cuzarr.Group({})
+
+
+@pytest.mark.parametrize("opener", ["open_group", "open_array", "open"])
+def test_bad_zarr_format_is_a_metadata_validation_error(opener):
+    with pytest.raises(MetadataValidationError, match="Invalid value for 'zarr_format'"):
+        getattr(cuzarr, opener)(store={}, zarr_format="3.0")
+    with pytest.raises(MetadataValidationError, match="zarr_format"):
+        cuzarr.create_array({}, shape=(1,), dtype="u1", zarr_format=4)
+
+
+def test_v3_codec_as_v2_compressor_is_a_value_error():
+    with pytest.raises(ValueError, match="Zarr v3 codec"):
+        cuzarr.create(
+            store={}, shape=(1,), dtype="uint8", zarr_format=2, compressor=cuzarr.codecs.BloscCodec()
+        )
+
+
+def test_zarr_warnings():
+    group = cuzarr.group({})
+    with pytest.warns(ZarrDeprecationWarning, match="Group.tree"):
+        cuzarr.tree(group)
+    with pytest.warns(ZarrRuntimeWarning, match="chunk_store is not implemented"):
+        cuzarr.create(shape=(2,), chunk_store={})
+    with pytest.warns(ZarrUserWarning, match="not part in the Zarr format 3 specification"):
+        cuzarr.consolidate_metadata(group.store)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cuzarr.create(shape=(2,), synchronizer=cuzarr.ThreadSynchronizer())  # implemented: no warning
+        cuzarr.consolidate_metadata(cuzarr.group({}, zarr_format=2).store)
+
+
+def test_both_formats_at_one_path_warn_and_v3_wins():
+    store: dict = {}
+    cuzarr.create_array(store, shape=(2,), dtype="i4", zarr_format=3)
+    v2 = {}
+    cuzarr.create_array(v2, shape=(3,), dtype="i4", zarr_format=2)
+    store.update(v2)
+    with pytest.warns(ZarrUserWarning, match=r"Both zarr.json .* and \.zarray"):
+        assert cuzarr.open(store).shape == (2,)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cuzarr.open(store, zarr_format=2).shape == (3,)  # asked for: nothing ambiguous
+
+
+def test_arrays_compare_equal_as_nodes():
+    group = cuzarr.group({})
+    group.create_array("a", shape=(3,), dtype="f4")
+    group.create_array("b", shape=(3,), dtype="f4")
+    assert group["a"] == group["a"] and group["a"] != group["b"]
+    assert group["a"] in [group["b"], group["a"]] and len({group["a"], group["a"]}) == 1
+    assert group["a"] == group["a"].with_device("emulated")  # how it reads is not what it is
+    assert cuzarr.AsyncArray(group["a"]) == cuzarr.AsyncArray(group["a"])
+    assert cuzarr.AsyncGroup(group) == cuzarr.AsyncGroup(cuzarr.open_group(group.store))
+    stale = group["a"]
+    group["a"].resize((5,))
+    assert stale != group["a"]
+
+
+def test_negative_max_depth_is_refused_with_consolidated_metadata():
+    store: dict = {}
+    cuzarr.group(store).create_group("a")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ZarrUserWarning)
+        group = cuzarr.consolidate_metadata(store)
+    for call in (lambda: group.members(max_depth=-1), lambda: group.nmembers(max_depth=-1)):
+        with pytest.raises(ValueError, match="max_depth"):
+            call()
+
+
+def test_messages_carry_zarr_pythons_phrases():
+    group = cuzarr.group({})
+    group.create_array("x", shape=(10,), dtype="i8")
+    with pytest.raises(TypeError, match=r"Incompatible dtype \(int64 vs float64\)"):
+        group.require_array("x", shape=(10,), dtype="f8", exact=True)
+    with pytest.raises(TypeError, match=r"Incompatible shape \(\(10,\) vs \(5,\)\)"):
+        group.require_array("x", shape=(5,))
+    with pytest.raises(ValueError, match="A parent of .* is an array"):
+        group.create_array("x/y", shape=(1,), dtype="i1")
+    with pytest.raises(ValueError, match="Consolidated metadata requested with 'use_consolidated=True'"):
+        cuzarr.open_group(group.store, use_consolidated=True)
