@@ -105,7 +105,7 @@ def test_zarr_warnings():
     group = cuzarr.group({})
     with pytest.warns(ZarrDeprecationWarning, match="Group.tree"):
         cuzarr.tree(group)
-    with pytest.warns(ZarrRuntimeWarning, match="chunk_store is not implemented"):
+    with pytest.warns(ZarrRuntimeWarning, match="chunk_store is not yet implemented"):
         cuzarr.create(shape=(2,), chunk_store={})
     with pytest.warns(ZarrUserWarning, match="not part in the Zarr format 3 specification"):
         cuzarr.consolidate_metadata(group.store)
@@ -164,3 +164,139 @@ def test_messages_carry_zarr_pythons_phrases():
         group.create_array("x/y", shape=(1,), dtype="i1")
     with pytest.raises(ValueError, match="Consolidated metadata requested with 'use_consolidated=True'"):
         cuzarr.open_group(group.store, use_consolidated=True)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "value", "error"),
+    [
+        ("u1", -1, OverflowError),
+        ("u1", 300, OverflowError),
+        ("i1", [300, 1], OverflowError),
+        ("i8", float("nan"), ValueError),
+        ("i8", float("inf"), OverflowError),
+        ("f4", 1 + 2j, TypeError),
+    ],
+)
+def test_python_values_the_dtype_cannot_hold_are_refused(dtype, value, error):
+    """Not wrapped around (-1 -> 255), as zarr-python and NumPy 2 refuse them; nothing is written."""
+    for lib in (zarr, cuzarr):
+        array = lib.create_array({}, shape=(2,), chunks=(1,), dtype=dtype)
+        with pytest.raises(error):
+            array[:] = value
+    array = cuzarr.create_array({}, shape=(2,), chunks=(1,), dtype=dtype)
+    with pytest.raises(error, match="array '/'"):
+        array.vindex[[0, 1]] = value
+    assert array.nchunks_initialized == 0
+    array = cuzarr.create_array({}, shape=(2,), dtype="i1")
+    array[:] = np.array([300, 1])  # arrays cast like astype, in both libraries
+    assert array[:].tolist() == [44, 1]
+
+
+@pytest.mark.parametrize("device", ["cpu", "emulated"])
+@pytest.mark.parametrize(("fill", "written"), [(0.0, -0.0), (-0.0, 0.0)])
+def test_signed_zero_is_not_the_fill_value(fill, written, device):
+    """zarr-python #3144: a chunk of -0.0 is not "empty" when the fill is 0.0 (and back)."""
+    array = cuzarr.create_array({}, shape=(4,), chunks=(2,), dtype="f8", fill_value=fill).with_device(device)
+    array[:] = written
+    assert np.signbit(array[:]).tolist() == [np.signbit(written)] * 4
+    assert array.nchunks_initialized == 2
+    array[:] = fill
+    assert array.nchunks_initialized == 0
+
+
+def test_stored_arrays_index_like_numpy_arrays():
+    data = cuzarr.create_array({}, shape=(10,), chunks=(2,), dtype="i4")
+    data[:] = np.arange(10)
+    mask = cuzarr.create_array({}, shape=(10,), chunks=(3,), dtype=bool)
+    mask[:] = np.arange(10) % 2 == 1
+    points = zarr.create_array({}, shape=(3,), chunks=(2,), dtype="i8")  # zarr-python's own, too
+    points[:] = [0, 5, 9]
+    for selected in (data[mask], data.oindex[mask], data.vindex[mask]):
+        assert selected.tolist() == [1, 3, 5, 7, 9]
+    assert data[points].tolist() == data.vindex[points].tolist() == [0, 5, 9]
+    data[mask] = -1
+    assert data[:].tolist() == [0, -1, 2, -1, 4, -1, 6, -1, 8, -1]
+    assert repr(data[np.int64(2)]) == repr(np.int32(2))  # a NumPy integer is an integer: a scalar
+
+
+def test_nd_mask_in_a_one_tuple():
+    array = cuzarr.create_array({}, shape=(4, 5), chunks=(2, 2), dtype="i4")
+    data = np.arange(20).reshape(4, 5)
+    array[:] = data
+    mask = data % 3 == 0
+    assert array[mask,].tolist() == data[mask,].tolist()
+    array[mask,] = 0
+    assert (array[:][mask] == 0).all()
+
+
+def test_from_array_keeps_chunk_keys():
+    source = cuzarr.create_array(
+        {}, shape=(4, 4), chunks=(2, 2), dtype="i4", chunk_key_encoding={"name": "default", "separator": "."}
+    )
+    source[:] = 1
+    store: dict = {}
+    cuzarr.from_array(store, data=source)
+    assert "c.0.0" in store
+    v2 = cuzarr.create_array(
+        {}, shape=(4, 4), chunks=(2, 2), dtype="i4", zarr_format=2, dimension_separator="/"
+    )
+    v2[:] = 1
+    store = {}
+    cuzarr.from_array(store, data=v2)
+    assert "0/0" in store
+
+
+def test_to_dict_matches_zarr_python():
+    def document(lib, zarr_format, kind):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if kind == "group":
+                return lib.group({}, zarr_format=zarr_format, attributes={"x": 2}).metadata.to_dict()
+            return lib.create_array(
+                {}, shape=(3,), dtype="i4", zarr_format=zarr_format, attributes={"u": 1}
+            ).metadata.to_dict()
+
+    def as_lists(value):
+        if isinstance(value, dict):
+            return {k: as_lists(v) for k, v in value.items()}
+        return [as_lists(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+    for zarr_format in (2, 3):
+        for kind in ("array", "group"):
+            assert as_lists(document(cuzarr, zarr_format, kind)) == as_lists(
+                document(zarr, zarr_format, kind)
+            )
+    assert cuzarr.codecs.ZstdCodec().to_dict() == zarr.codecs.ZstdCodec().to_dict()
+
+
+def test_small_zarr_forms():
+    array = cuzarr.create_array({}, shape=(10,), dtype="i4")
+    array.shape = (20,)
+    assert array.shape == (20,)
+    keyed = cuzarr.create(shape=(4, 4), chunks=(2, 2), store={}, chunk_key_encoding=("default", "."))
+    assert keyed.metadata.chunk_key_encoding.separator == "."
+    location = cuzarr.codecs.ShardingCodecIndexLocation.start
+    sharded = cuzarr.create_array(
+        {}, shape=(8,), chunks=(2,), shards={"shape": (4,), "index_location": location}, dtype="u1"
+    )
+    assert sharded.metadata.codecs[0]["configuration"]["index_location"] == "start"
+    void = cuzarr.create_array({}, shape=(2,), dtype="V4", fill_value=b"x")
+    assert void[:].tolist() == [b"x\x00\x00\x00"] * 2
+    with pytest.raises(TypeError, match="out= .* must be an array"):
+        array.get_basic_selection(slice(0, 2), out=[])
+    with pytest.warns(ZarrUserWarning, match="Numcodecs codecs"):
+        cuzarr.create_array(
+            {},
+            shape=(4,),
+            dtype="f8",
+            compressors=[{"name": "numcodecs.zlib", "configuration": {"level": 1}}],
+        )
+
+
+def test_async_store_methods_are_refused():
+    """A zarr-python-style store (``async def set``) would lose writes here: refused at class creation."""
+    with pytest.raises(TypeError, match="coroutine function"):
+
+        class AsyncSet(cuzarr.storage.MemoryStore):
+            async def set(self, key, value):  # pragma: no cover - never called
+                return None

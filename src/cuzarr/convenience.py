@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -15,6 +16,7 @@ from .core.array import Array
 from .core.copy import record_spelling
 from .core.group import Group
 from .core.like import like_kwargs
+from .errors import ZarrUserWarning
 
 KEEP = "keep"
 
@@ -77,6 +79,13 @@ def from_array(
     A v3 record array copied to v3 keeps its data type's spelling unless ``record_type_name`` says.
     """
     source_is_array = isinstance(data, Array)
+    if source_is_array and zarr_format == 3 and getattr(data.metadata, "order", "C") == "F":
+        warnings.warn(
+            "The 'order' attribute of a Zarr format 2 array does not have a direct analogue in Zarr "
+            "format 3. The existing order='F' of the source Zarr format 2 array will be ignored.",
+            ZarrUserWarning,
+            stacklevel=2,
+        )
     if not source_is_array:
         data = data if hasattr(data, "shape") and hasattr(data, "dtype") else np.asarray(data)
     same_format = source_is_array and (zarr_format in (None, data.zarr_format))
@@ -114,6 +123,8 @@ def from_array(
     kwargs.update(chosen)
     if kwargs.get("filters") == []:
         kwargs["filters"] = None
+    if chunk_key_encoding is None and same_format:  # keep the source's chunk keys (v2: its separator)
+        chunk_key_encoding = data.metadata.chunk_key_encoding
     target = create_array(
         store,
         name=name,

@@ -146,7 +146,7 @@ def create(
     for ignored in ("chunk_store", "cache_metadata", "cache_attrs", "read_only", "meta_array"):
         if kwargs.pop(ignored, None) is not None:
             warnings.warn(
-                f"{ignored} is not implemented (a zarr-python 2 argument): it is ignored",
+                f"{ignored} is not yet implemented (a zarr-python 2 argument): it is ignored",
                 ZarrRuntimeWarning,
                 stacklevel=2,
             )

@@ -107,7 +107,8 @@ class Backend(ABC):
 
 
 def all_equal_numpy(array: np.ndarray, value: Any) -> bool:
-    """Whether every element equals ``value``, treating NaN as equal to NaN (per complex part)."""
+    """Whether every element equals ``value``, treating NaN as equal to NaN (per complex part)
+    and -0.0 as different from 0.0 (a chunk of -0.0 is not "empty" when the fill is 0.0)."""
     if array.size == 0:
         return True
     dtype = array.dtype
@@ -127,4 +128,6 @@ def all_equal_numpy(array: np.ndarray, value: Any) -> bool:
 def _nan_equal(array: np.ndarray, target: np.ndarray) -> bool:
     if np.isnan(target):
         return bool(np.isnan(array).all())
-    return bool((array == target).all())
+    if not (array == target).all():
+        return False
+    return target != 0 or bool((np.signbit(array) == np.signbit(target)).all())

@@ -53,4 +53,8 @@ class CUDABackend(DeviceBackend):
             return super().all_equal(array, value)
         if array.dtype.kind == "f" and np.isnan(target):
             return bool(xp.isnan(array).all())
-        return bool((array == xp.asarray(target)).all())
+        if not bool((array == xp.asarray(target)).all()):
+            return False
+        if array.dtype.kind in "fc" and np.any(target == 0):  # -0.0 is not the fill 0.0 (and back)
+            return super().all_equal(array, value)
+        return True

@@ -37,7 +37,7 @@ from .numcodecs import (
     Zstd,
 )
 from .registry import codec_from_json, get_codec_class, parse_codecs, register_codec, registered_codecs
-from .sharding import ShardingCodec
+from .sharding import ShardingCodec, ShardingCodecIndexLocation
 from .transpose import TransposeCodec
 from .v2_compat import V2CodecChain
 from .vlen import VLenBytesCodec, VLenUTF8Codec, default_serializer, default_v2_filters
@@ -79,6 +79,7 @@ __all__ = [
     "Endian",
     "GzipCodec",
     "ShardingCodec",
+    "ShardingCodecIndexLocation",
     "TransposeCodec",
     "V2CodecChain",
     "VLenBytesCodec",

@@ -69,6 +69,10 @@ class Codec(ABC):
             return {"name": self.codec_name, "configuration": config}
         return {"name": self.codec_name}
 
+    def to_dict(self) -> dict[str, Any]:
+        """zarr-python's name for ``to_json``."""
+        return self.to_json()
+
     def evolve(self, spec: ChunkSpec) -> Codec:
         """A copy with defaults that depend on the data filled in (e.g. blosc ``typesize``)."""
         return self

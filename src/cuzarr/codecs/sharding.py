@@ -10,6 +10,7 @@ on their own, which is what nested sharding uses.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
@@ -44,6 +45,13 @@ def morton_order(chunks_per_shard: tuple[int, ...]) -> np.ndarray:
                 codes |= ((coords[dim] >> bit) & 1) << out_bit
                 out_bit += 1
     return np.argsort(codes, kind="stable")
+
+
+class ShardingCodecIndexLocation(StrEnum):
+    """Where a shard keeps its index (zarr-python's enum; plain strings work too)."""
+
+    start = "start"
+    end = "end"
 
 
 class ShardLayout:
@@ -215,7 +223,7 @@ class ShardingCodec(ArrayBytesCodec):
             raise MetadataError(f"sharding index_location must be 'start' or 'end', got {index_location!r}")
         self.codecs = tuple(codec_from_json(c) for c in codecs)
         self.index_codecs = tuple(codec_from_json(c) for c in index_codecs)
-        self.index_location = str(index_location)
+        self.index_location = str(ShardingCodecIndexLocation(index_location))
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .indexing import is_mask_selection
+from .indexing import is_mask_selection, read_index_arrays
 
 if TYPE_CHECKING:
     from .array import Array
@@ -30,11 +30,13 @@ class VIndex:
         self._array = array
 
     def __getitem__(self, selection: Any) -> Any:
+        selection = read_index_arrays(selection)
         if is_mask_selection(selection):
             return self._array.get_mask_selection(selection)
         return self._array.get_coordinate_selection(selection)
 
     def __setitem__(self, selection: Any, value: Any) -> None:
+        selection = read_index_arrays(selection)
         if is_mask_selection(selection):
             self._array.set_mask_selection(selection, value)
         else:

@@ -198,6 +198,11 @@ class Array(Node, SelectionMixin, ShapeChanges, LegacyArrayMembers):
     def shape(self) -> tuple[int, ...]:
         return tuple(self._metadata.shape)
 
+    @shape.setter
+    def shape(self, value: Any) -> None:
+        """``a.shape = (n, m)`` resizes, as in zarr-python (2 and 3)."""
+        self.resize(value)
+
     @property
     def chunks(self) -> tuple[int, ...]:
         """The read chunk shape: inner chunks of sharded arrays."""

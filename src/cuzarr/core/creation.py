@@ -10,6 +10,8 @@ import numpy as np
 
 from ..codecs import CodecChain, ZstdCodec, default_serializer, default_v2_filters
 from ..codecs.base import ArrayArrayCodec, ArrayBytesCodec, ChunkSpec, Codec
+from ..codecs.numcodecs_v3 import PREFIX as NUMCODECS_PREFIX
+from ..codecs.numcodecs_v3 import WARNING as NUMCODECS_WARNING
 from ..codecs.registry import codec_from_json
 from ..codecs.sharding import ShardingCodec
 from ..config import config as global_config
@@ -182,8 +184,19 @@ def _v3_codecs(
         else:
             comp = [codec_from_json(c) for c in _as_list(compressors)]
         chain_input = [*filter_list, ser, *comp]
+    _warn_numcodecs_dicts([filters, serializer, compressors])
     chain = CodecChain(chain_input, ChunkSpec(chunks, dtype, fill_value, "C"))
     return tuple(chain.to_json())
+
+
+def _warn_numcodecs_dicts(arguments: list[Any]) -> None:
+    """zarr-python's warning for ``numcodecs.*`` codecs named as JSON dicts in a new array
+    (codec objects already warn when constructed)."""
+    for argument in arguments:
+        for item in _as_list(argument) if not isinstance(argument, str) else []:
+            if isinstance(item, dict) and str(item.get("name", "")).startswith(NUMCODECS_PREFIX):
+                warnings.warn(NUMCODECS_WARNING, ZarrUserWarning, stacklevel=5)
+                return
 
 
 def _numcodecs_config(codec: Any, what: str) -> dict[str, Any]:
@@ -374,6 +387,8 @@ def _key_encoding(value: Any, separator: str | None, default: str = "default") -
         separator = value.get("separator", config.get("separator", separator))
     elif isinstance(value, str):
         name = value
+    elif isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value):
+        name, separator = value  # zarr-python's (name, separator) form
     else:
         raise MetadataError(f"unsupported chunk_key_encoding {value!r}", field="chunk_key_encoding")
     if name not in ("default", "v2"):

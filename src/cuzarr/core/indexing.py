@@ -174,8 +174,33 @@ def host_array(value: Any) -> Any:
     return value.get() if is_device_array(value) else value
 
 
+def is_stored_array(value: Any) -> bool:
+    """An array that holds its values elsewhere and reads them through ``__array__`` (a cuzarr
+    or zarr-python ``Array``, a dask array): usable as an index once read."""
+    return (
+        hasattr(value, "__array__")
+        and hasattr(value, "dtype")
+        and hasattr(value, "shape")
+        and not isinstance(value, (np.ndarray, np.generic))
+        and not is_device_array(value)
+    )
+
+
+def read_index_arrays(selection: Any) -> Any:
+    """``selection`` with stored arrays among its items read into NumPy, as zarr-python allows
+    (``a[other_zarr_mask]``); anything else is kept as it is."""
+    if isinstance(selection, tuple):
+        if not any(is_stored_array(item) for item in selection):
+            return selection
+        return tuple(np.asarray(item) if is_stored_array(item) else item for item in selection)
+    return np.asarray(selection) if is_stored_array(selection) else selection
+
+
 def is_integer_array(value: Any) -> bool:
-    """An integer list or array (the index kind NumPy calls advanced), on the host or a device."""
+    """An integer list or array (the index kind NumPy calls advanced), on the host or a device;
+    a NumPy integer scalar is an integer, as in NumPy, not an array."""
+    if isinstance(value, np.generic):
+        return False
     if is_device_array(value):
         return value.dtype.kind in "iu"
     if isinstance(value, (list, np.ndarray)) or hasattr(value, "__array_interface__"):
@@ -187,6 +212,8 @@ def is_integer_array(value: Any) -> bool:
 
 
 def is_bool_array(value: Any) -> bool:
+    if isinstance(value, np.generic):
+        return False
     if is_device_array(value):
         return value.dtype == bool and value.ndim > 0
     if isinstance(value, (list, np.ndarray)) or hasattr(value, "__array_interface__"):
@@ -257,6 +284,8 @@ def block_selection_to_basic(selection: Any, shape: tuple[int, ...], chunks: tup
 
 def is_pure_fancy(selection: Any, ndim: int) -> bool:
     """zarr-python's rule for routing ``a[...]`` to coordinate (or mask) selection."""
+    if isinstance(selection, tuple) and len(selection) == 1 and ndim > 1:
+        selection = selection[0]  # a[mask,] is a[mask]
     if is_bool_array(selection) and np.ndim(selection) == ndim and ndim > 1:
         return True
     if ndim == 1 and (is_integer_array(selection) or is_bool_array(selection)):

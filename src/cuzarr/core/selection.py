@@ -23,6 +23,7 @@ from .indexing import (
     normalize_basic_selection,
     normalize_orthogonal_selection,
     pop_fields,
+    read_index_arrays,
 )
 from .pipeline import read_chunks, write_chunks
 from .plan import plan_orthogonal
@@ -37,7 +38,7 @@ class SelectionMixin:
 
         Field names (strings) in the selection pick fields of a structured dtype.
         """
-        fields, selection = pop_fields(selection)
+        fields, selection = pop_fields(read_index_arrays(selection))
         if is_pure_fancy(selection, self.ndim):
             if is_mask_selection(selection):
                 return self.get_mask_selection(selection, fields=fields)
@@ -47,7 +48,7 @@ class SelectionMixin:
         return self.get_basic_selection(selection, fields=fields)
 
     def __setitem__(self, selection: Any, value: Any) -> None:
-        fields, selection = pop_fields(selection)
+        fields, selection = pop_fields(read_index_arrays(selection))
         if is_pure_fancy(selection, self.ndim):
             if is_mask_selection(selection):
                 self.set_mask_selection(selection, value, fields=fields)
@@ -102,13 +103,13 @@ class SelectionMixin:
     def get_orthogonal_selection(self, selection: Any, *, out: Any = None, fields: Any = None) -> Any:
         """Read with ints, slices and integer/boolean arrays, each applied to its own axis."""
         self._check_fields(fields, out)
-        sel = normalize_orthogonal_selection(selection, self.shape)
+        sel = normalize_orthogonal_selection(read_index_arrays(selection), self.shape)
         return _select_fields(self._read_orthogonal(sel, out), fields)
 
     def set_orthogonal_selection(self, selection: Any, value: Any, *, fields: Any = None) -> None:
         self._check_writable()
         self._check_fields(fields)
-        sel = normalize_orthogonal_selection(selection, self.shape)
+        sel = normalize_orthogonal_selection(read_index_arrays(selection), self.shape)
         self._write_orthogonal(
             sel, self._merge_fields(lambda: self._read_orthogonal(sel, None), value, fields)
         )
@@ -117,25 +118,27 @@ class SelectionMixin:
         """Read the points given by one integer array per axis (broadcast together)."""
         self._check_fields(fields, out)
         return _select_fields(
-            self._read_points(normalize_coordinate_selection(selection, self.shape), out), fields
+            self._read_points(normalize_coordinate_selection(read_index_arrays(selection), self.shape), out),
+            fields,
         )
 
     def set_coordinate_selection(self, selection: Any, value: Any, *, fields: Any = None) -> None:
         """Write points; where a point repeats, the last value wins (as in NumPy)."""
         self._check_writable()
         self._check_fields(fields)
-        sel = normalize_coordinate_selection(selection, self.shape)
+        sel = normalize_coordinate_selection(read_index_arrays(selection), self.shape)
         self._write_points(sel, self._merge_fields(lambda: self._read_points(sel, None), value, fields))
 
     def get_mask_selection(self, mask: Any, *, out: Any = None, fields: Any = None) -> Any:
         """Read the elements where a boolean array of the array's shape is True (1-d result)."""
         self._check_fields(fields, out)
-        return _select_fields(self._read_points(normalize_mask_selection(mask, self.shape), out), fields)
+        sel = normalize_mask_selection(read_index_arrays(mask), self.shape)
+        return _select_fields(self._read_points(sel, out), fields)
 
     def set_mask_selection(self, mask: Any, value: Any, *, fields: Any = None) -> None:
         self._check_writable()
         self._check_fields(fields)
-        sel = normalize_mask_selection(mask, self.shape)
+        sel = normalize_mask_selection(read_index_arrays(mask), self.shape)
         self._write_points(sel, self._merge_fields(lambda: self._read_points(sel, None), value, fields))
 
     def get_block_selection(self, selection: Any, *, out: Any = None, fields: Any = None) -> Any:
@@ -192,7 +195,19 @@ class SelectionMixin:
         return result
 
     def _broadcast_value(self, value: Any, shape: tuple[int, ...]) -> Any:
-        """``value`` as this array's dtype broadcast to ``shape``; fails before any chunk is touched."""
+        """``value`` as this array's dtype broadcast to ``shape``; fails before any chunk is touched.
+
+        Python scalars and lists convert with NumPy's rules for them (NEP 50): a value the dtype
+        cannot hold (-1 or 300 into uint8, NaN into int64) raises, as in zarr-python, instead of
+        wrapping around. Arrays are cast like ``astype``.
+        """
+        if not hasattr(value, "dtype"):
+            try:
+                value = np.asarray(value, dtype=self.dtype)
+            except (OverflowError, ValueError, TypeError) as exc:
+                raise type(exc)(
+                    f"cannot write {_short_repr(value)} to array '{self.name}' of dtype {self.dtype}: {exc}"
+                ) from exc
         # records given as tuples need the dtype up front (np.asarray would make a 2-d float array)
         value = self._backend.asarray(value, dtype=self.dtype if self.dtype.names else None)
         if value.dtype != self.dtype:
@@ -214,6 +229,11 @@ class SelectionMixin:
         write_chunks(self._chunk_io(), plan_points(sel, self.shape, self.chunks), value)
 
 
+def _short_repr(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _select_fields(result: Any, fields: Any) -> Any:
     return result if fields is None else result[fields]
 
@@ -227,6 +247,8 @@ def _full_rank_view(array: Any, sel: BasicSelection) -> Any:
 
 
 def _check_out(out: Any, shape: tuple[int, ...], dtype: np.dtype, name: str) -> Any:
+    if not (hasattr(out, "shape") and hasattr(out, "dtype")):
+        raise TypeError(f"out= for array '{name}' must be an array, got {type(out).__name__}")
     if tuple(out.shape) != shape or out.dtype != dtype:
         raise ValueError(
             f"out= for array '{name}' must have shape {shape} and dtype {dtype}, "

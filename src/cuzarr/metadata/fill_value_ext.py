@@ -75,11 +75,14 @@ def _time(value: Any, dt: np.dtype, source: str | None) -> np.generic:
 
 
 def _fixed(data: bytes, dt: np.dtype, source: str | None) -> np.generic:
-    """``S``: at most ``itemsize`` bytes; ``V`` and records: exactly ``itemsize`` bytes."""
+    """``S``: at most ``itemsize`` bytes; ``V``: at most ``itemsize``, zero-padded (as NumPy's
+    ``np.void`` and zarr-python do); records: exactly ``itemsize`` bytes."""
     if dt.kind == "S":
         if len(data.rstrip(b"\x00")) > dt.itemsize:
             raise _error(f"{data!r} is longer than the {dt.itemsize} bytes of data type {dt}", source)
         return np.bytes_(data[: dt.itemsize])
+    if dt.kind == "V" and dt.names is None and len(data) < dt.itemsize:
+        data = data + b"\x00" * (dt.itemsize - len(data))
     if len(data) != dt.itemsize:
         raise _error(f"expected {dt.itemsize} bytes for data type {dt}, got {len(data)}", source)
     return np.frombuffer(data, dtype=dt)[0]

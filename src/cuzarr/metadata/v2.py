@@ -201,6 +201,10 @@ class ArrayMetadataV2:
             attributes=_load_attributes(zattrs, _attrs_source(source, ".zarray")),
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """zarr-python's ``to_dict``: the ``.zarray`` object plus the attributes."""
+        return {**self.to_json(), "attributes": self.attributes}
+
     def to_json(self) -> dict[str, Any]:
         """The ``.zarray`` object (no attributes), keys in zarr-python's order."""
         return {
@@ -245,6 +249,10 @@ class GroupMetadataV2:
         doc = load_json_object(zgroup, source=source)
         _check_zarr_format(doc, source=source)
         return cls(_load_attributes(zattrs, _attrs_source(source, ".zgroup")))
+
+    def to_dict(self) -> dict[str, Any]:
+        """zarr-python's ``to_dict``: the attributes and the format."""
+        return {"attributes": self.attributes, "zarr_format": 2, "node_type": "group"}
 
     def to_json(self) -> dict[str, Any]:
         """The ``.zgroup`` object."""

@@ -271,6 +271,10 @@ class ArrayMetadataV3:
             record_fill_form=fill_form_of(fill_json, dtype),
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """zarr-python's name for ``to_json`` (the ``zarr.json`` object)."""
+        return self.to_json()
+
     def to_json(self) -> dict[str, Any]:
         """The ``zarr.json`` object, keys in zarr-python's order."""
         doc: dict[str, Any] = {
@@ -321,6 +325,10 @@ class GroupMetadataV3:
                 field="consolidated_metadata",
             )
         return cls(parse_attributes(doc.get("attributes", {}), source=source), consolidated)
+
+    def to_dict(self) -> dict[str, Any]:
+        """zarr-python's name for ``to_json``."""
+        return self.to_json()
 
     def to_json(self) -> dict[str, Any]:
         """Keys in zarr-python's order (``consolidated_metadata`` only when present)."""

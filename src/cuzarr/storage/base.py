@@ -10,6 +10,7 @@ keys at once so that a store can run them in parallel (LocalStore), as one reque
 
 from __future__ import annotations
 
+import inspect
 import operator
 import re
 from abc import ABC, abstractmethod
@@ -97,6 +98,24 @@ def as_memoryview(value: BytesLike) -> memoryview:
     return view
 
 
+#: the methods cuzarr calls synchronously (zarr-python's stores define several as ``async def``)
+_SYNC_METHODS = (
+    "get",
+    "set",
+    "delete",
+    "exists",
+    "list",
+    "list_prefix",
+    "list_dir",
+    "get_many",
+    "set_many",
+    "delete_many",
+    "getsize",
+    "is_empty",
+    "delete_prefix",
+)
+
+
 class Store(ABC):
     """Batched key-value access to bytes. Subclasses implement the ``_*_many`` methods.
 
@@ -111,6 +130,18 @@ class Store(ABC):
     #: writes) each chunk in one pool task; stores that need batching (remote, zip, counting
     #: wrappers) keep the ``*_many`` calls.
     cheap_single_ops: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuse zarr-python-style stores: their ``async def get/set`` would be called
+        synchronously here, and a write would be silently lost as an unawaited coroutine."""
+        super().__init_subclass__(**kwargs)
+        for name in _SYNC_METHODS:
+            method = cls.__dict__.get(name)
+            if method is not None and inspect.iscoroutinefunction(method):
+                raise TypeError(
+                    f"{cls.__name__}.{name} is a coroutine function: cuzarr stores are synchronous "
+                    f"and batched; override the synchronous '{name}' (or '_{name}_many')"
+                )
 
     def __init__(self, *, read_only: bool = False):
         self._read_only = bool(read_only)
