@@ -55,6 +55,12 @@ class UnknownDataTypeError(MetadataError):
     """A data type that cuzarr cannot represent."""
 
 
+class CodecFormatError(CuzarrError, TypeError, ValueError):
+    """A Zarr v3 codec object given where a Zarr v2 (numcodecs) codec is needed. Both a
+    ``TypeError`` and a ``ValueError``: zarr-python raises the one for filters, the other for
+    compressors."""
+
+
 class CodecError(CuzarrError, ValueError):
     """A chunk that cannot be encoded or decoded; names the chunk key and the codec."""
 

@@ -56,6 +56,7 @@ def test_defaults_match_zarr_python(dtype, expected, json):
         (VLEN_BYTES_DTYPE, b"\x00\xff", "AP8="),
         (np.dtype("S3"), b"ab", "YWI="),
         (np.dtype("V2"), b"\x01\x02", "AQI="),
+        (np.dtype("V3"), b"\x01", "AQAA"),  # short: zero-padded, as np.void and zarr-python
         (NS, np.datetime64("2020-01-01", "ns"), 1577836800000000000),
         (SEC10, 5, 5),
         (DAYS, -3, -3),
@@ -89,7 +90,7 @@ def test_read_spellings():
         (np.dtype("U2"), "abc"),
         (np.dtype("S2"), b"abc"),
         (np.dtype("S2"), "é"),
-        (np.dtype("V2"), b"\x01"),
+        (np.dtype("V2"), b"\x01\x02\x03"),
         (VLEN_BYTES_DTYPE, 3),
         (NS, 1.5),
         (NS, True),

@@ -16,6 +16,9 @@ class ArrayConfig:
     order: str
     write_empty_chunks: bool
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"order": self.order, "write_empty_chunks": self.write_empty_chunks}
+
 
 def array_config(config: Any, write_empty_chunks: bool | None) -> bool | None:
     """``write_empty_chunks`` from ``config=`` ({'write_empty_chunks': ...} or an ``ArrayConfig``)

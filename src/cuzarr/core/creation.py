@@ -15,7 +15,7 @@ from ..codecs.numcodecs_v3 import WARNING as NUMCODECS_WARNING
 from ..codecs.registry import codec_from_json
 from ..codecs.sharding import ShardingCodec
 from ..config import config as global_config
-from ..errors import MetadataError, ZarrUserWarning
+from ..errors import CodecFormatError, MetadataError, ZarrUserWarning
 from ..metadata import ArrayMetadataV2, ArrayMetadataV3, ChunkKeyEncoding, RegularChunkGrid
 from ..metadata.auto_chunks import auto_chunks_for, auto_shard_shape, fit_in_shard, guess_chunks, is_auto
 from ..metadata.dtypes import RECORD_TYPE_NAMES, normalize_dtype, v3_canonical
@@ -210,8 +210,8 @@ def _numcodecs_config(codec: Any, what: str) -> dict[str, Any]:
         if config.get("id") == "zstd" and not config.get("checksum", False):
             config.pop("checksum", None)
         return config
-    if isinstance(codec, Codec):  # zarr-python raises ValueError here
-        raise ValueError(
+    if isinstance(codec, Codec):
+        raise CodecFormatError(
             f"{codec!r} is a Zarr v3 codec and cannot be a Zarr v2 {what}; "
             "use a numcodecs codec (e.g. numcodecs.Zstd()) or its config dict"
         )
