@@ -15,10 +15,6 @@ import cuzarr.api.synchronous
 
 zarr = pytest.importorskip("zarr")  # its submodules (errors, storage, api.*) load with it
 
-FROM_DICT = (
-    "builds a node from zarr-python's metadata dict and StorePath without I/O; cuzarr nodes come "
-    "from its own metadata classes (Array.open, Group.open, create_hierarchy)"
-)
 #: (namespace, name) -> why cuzarr does not have it.
 ALLOWLIST: dict[tuple[str, str], str] = {
     ("zarr.storage", "GpuMemoryStore"): (
@@ -28,9 +24,6 @@ ALLOWLIST: dict[tuple[str, str], str] = {
     ("zarr.storage", "ObjectStore"): (
         "needs the obstore package; cuzarr reaches object stores through FsspecStore"
     ),
-    ("zarr.Array", "from_dict"): FROM_DICT,
-    ("zarr.AsyncArray", "from_dict"): FROM_DICT,
-    ("zarr.AsyncGroup", "from_dict"): FROM_DICT,
 }
 
 

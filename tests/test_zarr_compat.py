@@ -300,3 +300,51 @@ def test_async_store_methods_are_refused():
         class AsyncSet(cuzarr.storage.MemoryStore):
             async def set(self, key, value):  # pragma: no cover - never called
                 return None
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_group_metadata_shows_consolidated_metadata_as_zarr_python(zarr_format):
+    """``group.metadata.consolidated_metadata.metadata`` (zarr-python's user guide): the children,
+    each child group listing its own; None when the group does not use consolidated metadata."""
+
+    def build(lib, store):
+        group = lib.group(store, zarr_format=zarr_format)
+        group.create_group("a").create_array("x", shape=(2,), dtype="i4")
+        group.create_array("b", shape=(3,), dtype="f4")
+        lib.consolidate_metadata(store)
+        return lib.open_group(store), lib.open_group(store, use_consolidated=False)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (theirs, theirs_plain), (ours, ours_plain) = (
+            build(zarr, zarr.storage.MemoryStore()),
+            build(cuzarr, {}),
+        )
+    for view in (theirs.metadata.consolidated_metadata, ours.metadata.consolidated_metadata):
+        assert sorted(view.metadata) == ["a", "b"]
+        assert sorted(view.flattened_metadata) == ["a", "a/x", "b"]
+        assert sorted(view.metadata["a"].consolidated_metadata.metadata) == ["x"]
+        assert view.kind == "inline" and view.must_understand is False
+    assert theirs_plain.metadata.consolidated_metadata is ours_plain.metadata.consolidated_metadata is None
+    if zarr_format == 3:  # the view serializes back to the document on disk
+        import json
+
+        assert ours.metadata.to_json() == json.loads(ours.store.get("zarr.json"))
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_from_dict_builds_nodes_without_writing(zarr_format):
+    store = cuzarr.storage.MemoryStore()
+    source = cuzarr.create_array(
+        {}, shape=(4,), chunks=(2,), dtype="i4", zarr_format=zarr_format, attributes={"u": 1}
+    )
+    array = cuzarr.Array.from_dict(cuzarr.storage.StorePath(store, "a"), source.metadata.to_dict())
+    assert (array.shape, array.chunks, array.attrs["u"], array.path) == ((4,), (2,), 1, "a")
+    assert cuzarr.AsyncArray.from_dict(
+        cuzarr.storage.StorePath(store, "a"), source.metadata.to_dict()
+    ).shape == (4,)
+    group = cuzarr.AsyncGroup.from_dict(
+        cuzarr.storage.StorePath(store, "g"), {"zarr_format": zarr_format, "attributes": {"foo": 100}}
+    )
+    assert (group.attrs, group.zarr_format) == ({"foo": 100}, zarr_format)
+    assert list(store.list()) == []  # nothing written

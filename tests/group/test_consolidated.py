@@ -130,7 +130,8 @@ def test_use_consolidated_false_ignores_it():
     cuzarr.consolidate_metadata(store)
     group = cuzarr.open_group(store, use_consolidated=False)
     assert group.consolidated_metadata is None
-    assert group.metadata.consolidated_metadata is not None  # kept on disk, just not used
+    assert group.metadata.consolidated_metadata is None  # as zarr-python: not in use
+    assert "consolidated_metadata" in json.loads(store.get("zarr.json"))  # but kept on disk
 
 
 def test_v2_custom_key_and_zarr2_layout():

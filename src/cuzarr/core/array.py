@@ -143,6 +143,18 @@ class Array(Node, SelectionMixin, ShapeChanges, LegacyArrayMembers):
             memory_order=config_order(config),
         )
 
+    @classmethod
+    def from_dict(cls, store_path: Any, data: dict[str, Any]) -> Array:
+        """zarr-python's constructor from a metadata document (``to_dict``'s form): an array
+        object over ``store_path`` that writes nothing (the document is not stored)."""
+        store, path = split_store_path(store_path, None)
+        if data.get("zarr_format") == 2:
+            document = {k: v for k, v in data.items() if k != "attributes"}
+            metadata: ArrayMetadata = ArrayMetadataV2.from_json(document, data.get("attributes") or {})
+        else:
+            metadata = ArrayMetadataV3.from_json({**data, "node_type": data.get("node_type", "array")})
+        return cls(make_store(store), path, metadata)
+
     def _set_metadata(self, metadata: ArrayMetadata) -> None:
         self._metadata = metadata
         self._sharding = sharding_of(metadata)

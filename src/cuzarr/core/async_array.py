@@ -39,6 +39,11 @@ class AsyncArray:
         self._array = array
 
     @classmethod
+    def from_dict(cls, store_path: Any, data: dict[str, Any]) -> AsyncArray:
+        """zarr-python's constructor from a metadata document; writes nothing (``Array.from_dict``)."""
+        return cls(Array.from_dict(store_path, data))
+
+    @classmethod
     async def open(cls, store: Any, zarr_format: int | None = None, **kwargs: Any) -> AsyncArray:
         """The existing array at ``store`` (keywords as ``Array.open``: ``path``, ``read_only``...)."""
         return cls(await asyncio.to_thread(Array.open, store, zarr_format, **kwargs))

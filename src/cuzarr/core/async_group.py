@@ -12,9 +12,13 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
+from ..metadata import GroupMetadataV2, GroupMetadataV3
+from ..storage import make_store
+from ..storage.store_path import split_store_path
 from .array import Array
 from .async_array import AsyncArray, mirrored
 from .group import Group
+from .metadata_io import check_zarr_format
 
 
 def as_async(value: Any) -> Any:
@@ -72,6 +76,18 @@ class AsyncGroup:
     ) -> AsyncGroup:
         """The existing group at ``store`` (keywords as ``Group.open``: ``path``, ``read_only``...)."""
         return cls(await asyncio.to_thread(Group.open, store, zarr_format, use_consolidated, **kwargs))
+
+    @classmethod
+    def from_dict(cls, store_path: Any, data: dict[str, Any]) -> AsyncGroup:
+        """zarr-python's constructor from a metadata document (``zarr_format``, ``attributes``...):
+        a group object over ``store_path`` that writes nothing (the document is not stored)."""
+        store, path = split_store_path(store_path, None)
+        zarr_format = check_zarr_format(data.get("zarr_format"), allow_none=False)
+        if zarr_format == 3:
+            metadata: Any = GroupMetadataV3.from_json({**data, "node_type": data.get("node_type", "group")})
+        else:
+            metadata = GroupMetadataV2(attributes=dict(data.get("attributes") or {}))
+        return cls(Group(make_store(store), path, metadata))
 
     @classmethod
     async def from_store(cls, store: Any, **kwargs: Any) -> AsyncGroup:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from ..errors import ContainsArrayError, ReadOnlyError
@@ -131,8 +132,11 @@ class Group(Node, GroupWriter):
     # -- properties -------------------------------------------------------------------------
     @property
     def metadata(self) -> GroupMetadata:
-        """The group's stored metadata (v3: includes the raw ``consolidated_metadata`` when present)."""
-        return self._metadata
+        """The group's metadata as zarr-python shows it: ``consolidated_metadata`` is the snapshot
+        this group answers member queries from (children nested, as zarr-python holds them), or
+        None when it does not use one (v2 and v3 alike)."""
+        view = self._consolidated.nested() if self._consolidated is not None else None
+        return replace(self._metadata, consolidated_metadata=view)
 
     @property
     def consolidated_metadata(self) -> ConsolidatedMetadata | None:

@@ -67,7 +67,7 @@ class GroupWriter:
             synchronizer=self._synchronizer,
             device=self._device,
         )
-        self._remember(name.strip("/"), group.metadata)
+        self._remember(name.strip("/"), group._metadata)
         return group
 
     def require_group(self, name: str, overwrite: bool = False) -> Group:

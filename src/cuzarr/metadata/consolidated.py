@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import MetadataError
@@ -70,6 +70,15 @@ class ConsolidatedMetadata:
 
     def sorted_items(self) -> list[tuple[str, NodeMetadata]]:
         return sorted(self.metadata.items(), key=lambda item: _sort_key(item[0]))
+
+    def nested(self) -> NestedConsolidatedMetadata:
+        """The same snapshot as zarr-python holds it in ``group.metadata.consolidated_metadata``."""
+        children: dict[str, NodeMetadata] = {}
+        for name, meta in sorted(self.children().items(), key=lambda item: _sort_key(item[0])):
+            if isinstance(meta, GroupMetadataV2 | GroupMetadataV3):
+                meta = replace(meta, consolidated_metadata=self.subtree(name).nested())
+            children[name] = meta
+        return NestedConsolidatedMetadata(children)
 
     # -- Zarr v3 ----------------------------------------------------------------------------
     @classmethod
@@ -140,6 +149,34 @@ class ConsolidatedMetadata:
         return json.dumps({"metadata": documents, "zarr_consolidated_format": 1}, allow_nan=True).encode()
 
 
+@dataclass(frozen=True)
+class NestedConsolidatedMetadata:
+    """zarr-python's ``ConsolidatedMetadata``: ``metadata`` maps each child's name to its
+    metadata, and a child group's ``consolidated_metadata`` lists its own children;
+    ``flattened_metadata`` has every descendant by relative path. A read-only view, built by
+    ``ConsolidatedMetadata.nested`` (cuzarr's flat form, which groups use)."""
+
+    metadata: dict[str, NodeMetadata] = field(default_factory=dict)
+    kind: str = "inline"
+    must_understand: bool = False
+
+    @property
+    def flattened_metadata(self) -> dict[str, NodeMetadata]:
+        flat: dict[str, NodeMetadata] = {}
+        for name, meta in self.metadata.items():
+            inner = getattr(meta, "consolidated_metadata", None)
+            if isinstance(inner, NestedConsolidatedMetadata):
+                flat[name] = replace(meta, consolidated_metadata=None)
+                flat.update({f"{name}/{k}": v for k, v in inner.flattened_metadata.items()})
+            else:
+                flat[name] = meta
+        return flat
+
+    def to_v3_json(self) -> dict[str, Any]:
+        """The ``consolidated_metadata`` object zarr-python writes for this snapshot."""
+        return ConsolidatedMetadata(self.flattened_metadata).to_v3_json()
+
+
 def _entry_v3(meta: NodeMetadata, path: str) -> dict[str, Any]:
     if isinstance(meta, ArrayMetadataV3):
         return meta.to_json()
@@ -174,4 +211,4 @@ def _parse_v3_entries(entries: dict, prefix: str, found: dict[str, NodeMetadata]
             found[path] = ArrayMetadataV3.from_json(value, source=where)
 
 
-__all__ = ["V2_CONSOLIDATED_KEY", "ConsolidatedMetadata", "NodeMetadata"]
+__all__ = ["V2_CONSOLIDATED_KEY", "ConsolidatedMetadata", "NestedConsolidatedMetadata", "NodeMetadata"]

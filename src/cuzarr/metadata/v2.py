@@ -238,6 +238,8 @@ class GroupMetadataV2:
     """A v2 group: ``.zgroup`` only says ``zarr_format``; attributes live in ``.zattrs``."""
 
     attributes: dict = field(default_factory=dict)
+    #: never stored in ``.zgroup``: ``Group.metadata`` sets it to the ``.zmetadata`` view in use
+    consolidated_metadata: Any = field(default=None, compare=False)
 
     zarr_format = property(lambda self: 2, doc="Always 2.")
     node_type = property(lambda self: "group", doc="Always 'group'.")

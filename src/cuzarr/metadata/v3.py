@@ -306,7 +306,7 @@ class GroupMetadataV3:
     """A group's ``zarr.json``; ``consolidated_metadata`` is kept as the raw JSON object."""
 
     attributes: dict = field(default_factory=dict)
-    consolidated_metadata: dict | None = None
+    consolidated_metadata: Any = None  # the raw JSON object as stored (Group.metadata: a view)
 
     zarr_format = property(lambda self: 3, doc="Always 3.")
     node_type = property(lambda self: "group", doc="Always 'group'.")
@@ -333,8 +333,11 @@ class GroupMetadataV3:
     def to_json(self) -> dict[str, Any]:
         """Keys in zarr-python's order (``consolidated_metadata`` only when present)."""
         doc: dict[str, Any] = {"attributes": self.attributes, "zarr_format": 3}
-        if self.consolidated_metadata is not None:
-            doc["consolidated_metadata"] = self.consolidated_metadata
+        consolidated = self.consolidated_metadata
+        if consolidated is not None:  # raw JSON as read, or the nested view of Group.metadata
+            doc["consolidated_metadata"] = (
+                consolidated if isinstance(consolidated, dict) else consolidated.to_v3_json()
+            )
         doc["node_type"] = "group"
         return doc
 
