@@ -69,13 +69,7 @@ def build_codecs(metadata: ArrayMetadata) -> CodecChain | V2CodecChain:
 class Array(Node, SelectionMixin, ShapeChanges, LegacyArrayMembers):
     """A Zarr array (v2 or v3). Reads return NumPy arrays on CPU, CuPy arrays on GPU."""
 
-    def __new__(cls, store: Any = None, *args: Any, **kwargs: Any) -> Array:
-        """``Array(async_array)`` is zarr-python's way from an ``AsyncArray`` to the synchronous
-        API: it gives the very array the ``AsyncArray`` wraps, so both see every change."""
-        wrapped = getattr(store, "_array", None)
-        if not args and not kwargs and isinstance(wrapped, cls) and type(store).__name__ == "AsyncArray":
-            return wrapped
-        return super().__new__(cls)
+    _facade_attribute = "_array"
 
     def __init__(
         self,
@@ -91,13 +85,8 @@ class Array(Node, SelectionMixin, ShapeChanges, LegacyArrayMembers):
     ):
         """``memory_order``: the layout of arrays v3 reads return (None: ``cuzarr.config``'s
         ``order``, "C" unless set); v2 reads return their metadata's order, as in zarr-python."""
-        if path is None and metadata is None and getattr(store, "_array", None) is self:
-            return  # Array(async_array): __new__ returned the wrapped array, already set up
-        if path is None or metadata is None:
-            raise TypeError(
-                "Array(store, path, metadata) needs all three (or one AsyncArray); "
-                "open an existing array with cuzarr.open_array(store, path=...)"
-            )
+        if self._wraps_facade_of(store, path, metadata):
+            return
         self._store = store
         self._path = path.strip("/")
         self._backend: Backend = get_backend(device)

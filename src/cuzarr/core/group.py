@@ -43,13 +43,7 @@ class Group(Node, GroupWriter):
     to its in-memory view) until ``consolidate_metadata`` runs again and the group is reopened.
     """
 
-    def __new__(cls, store: Any = None, *args: Any, **kwargs: Any) -> Group:
-        """``Group(async_group)`` is zarr-python's way from an ``AsyncGroup`` to the synchronous
-        API: it gives the very group the ``AsyncGroup`` wraps."""
-        wrapped = getattr(store, "_group", None)
-        if not args and not kwargs and isinstance(wrapped, cls) and type(store).__name__ == "AsyncGroup":
-            return wrapped
-        return super().__new__(cls)
+    _facade_attribute = "_group"
 
     def __init__(
         self,
@@ -62,13 +56,8 @@ class Group(Node, GroupWriter):
         synchronizer: Any = None,
         device: str | None = None,
     ):
-        if path is None and metadata is None and getattr(store, "_group", None) is self:
-            return  # Group(async_group): __new__ returned the wrapped group, already set up
-        if path is None or metadata is None:
-            raise TypeError(
-                "Group(store, path, metadata) needs all three (or one AsyncGroup); "
-                "open an existing group with cuzarr.open_group(store, path=...)"
-            )
+        if self._wraps_facade_of(store, path, metadata):
+            return
         self._store = store
         self._path = path.strip("/")
         self._metadata = metadata

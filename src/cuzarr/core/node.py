@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 from ..storage.base import Store
 from ..storage.store_path import StorePath
@@ -20,6 +20,35 @@ class Node:
     _read_only: bool
     _synchronizer: Any
     _metadata: Any
+    #: the attribute by which the asyncio facade (``AsyncArray``/``AsyncGroup``) holds this kind
+    _facade_attribute: ClassVar[str]
+
+    def __new__(cls, store: Any = None, *args: Any, **kwargs: Any) -> Any:
+        """``Array(async_array)`` / ``Group(async_group)`` is zarr-python's way from the asyncio
+        facade to the synchronous API: it gives the very node the facade wraps, so both see
+        every change (``__init__`` then sees a node already set up and leaves it alone)."""
+        wrapped = getattr(store, cls._facade_attribute, None)
+        if (
+            not args
+            and not kwargs
+            and isinstance(wrapped, cls)
+            and type(store).__name__ == f"Async{cls.__name__}"
+        ):
+            return wrapped
+        return super().__new__(cls)
+
+    def _wraps_facade_of(self, store: Any, path: Any, metadata: Any) -> bool:
+        """In ``__init__``: whether ``__new__`` returned the node a facade ``store`` wraps; else
+        ``path`` and ``metadata`` must both be given."""
+        if path is None and metadata is None and getattr(store, self._facade_attribute, None) is self:
+            return True
+        if path is None or metadata is None:
+            kind = type(self).__name__
+            raise TypeError(
+                f"{kind}(store, path, metadata) needs all three (or one Async{kind}); open an "
+                f"existing one with cuzarr.open_{kind.lower()}(store, path=...)"
+            )
+        return False
 
     @property
     def store(self) -> Store:
