@@ -9,7 +9,7 @@ import pytest
 import cuzarr
 from tests.buffer.test_emulated_backend import SELECTIONS, V2_CASES, V3_CASES, make_data
 
-from .test_cuda_backend_on_host import check_device_index_arrays
+from .test_cuda_backend_on_host import check_device_index_arrays, check_f_order_reads, check_signed_zero
 
 pytestmark = pytest.mark.gpu
 cupy = pytest.importorskip("cupy")
@@ -106,3 +106,13 @@ def test_concurrent_reads_from_threads(tmp_path):
 
 def test_every_selection_kind_takes_device_index_arrays(tmp_path):
     check_device_index_arrays(tmp_path, cupy)
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_f_order_reads(tmp_path, zarr_format):
+    check_f_order_reads(tmp_path, cupy, zarr_format)
+
+
+@pytest.mark.parametrize(("fill", "written"), [(0.0, -0.0), (-0.0, 0.0)])
+def test_signed_zero_is_not_the_fill(tmp_path, fill, written):
+    check_signed_zero(tmp_path, cupy, fill, written)

@@ -152,3 +152,42 @@ def check_device_index_arrays(tmp_path, cupy):
     z.vindex[d_mask] = cupy.asarray(np.full(int(mask.sum()), 7, "i4"))
     expected[mask] = 7
     np.testing.assert_array_equal(cuzarr.open_array(str(tmp_path))[...], expected)
+
+
+def check_f_order_reads(tmp_path, cupy, zarr_format):
+    """Reads return the array's memory order on the device too (CuPy allocates the output F)."""
+    data = make_data("<f4")
+    order = {"order": "F"} if zarr_format == 2 else {"config": {"order": "F"}}
+    path = str(tmp_path / "f")
+    writer = cuzarr.create_array(
+        store=path, shape=data.shape, chunks=(8, 12), dtype="<f4", zarr_format=zarr_format, **order
+    )
+    writer[...] = data
+    z = cuzarr.open_array(path, device="cuda", config={"order": "F"})
+    for sel in SELECTIONS:
+        got = z[sel]
+        assert isinstance(got, cupy.ndarray)
+        np.testing.assert_array_equal(got.get(), data[sel])
+    assert z[...].flags.f_contiguous
+
+
+def check_signed_zero(tmp_path, cupy, fill, written):
+    """CUDABackend.all_equal: a device chunk of -0.0 is not the fill 0.0 (and back)."""
+    z = cuzarr.create_array(
+        store=str(tmp_path / "z"), shape=(4,), chunks=(2,), dtype="f8", fill_value=fill, device="cuda"
+    )
+    z[:] = cupy.asarray(np.full(4, written))
+    assert z.nchunks_initialized == 2
+    assert np.signbit(z[:].get()).tolist() == [bool(np.signbit(written))] * 4
+    z[:] = cupy.asarray(np.full(4, fill))
+    assert z.nchunks_initialized == 0
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_f_order_reads_on_the_device(tmp_path, cupy, zarr_format):
+    check_f_order_reads(tmp_path, cupy, zarr_format)
+
+
+@pytest.mark.parametrize(("fill", "written"), [(0.0, -0.0), (-0.0, 0.0)])
+def test_signed_zero_chunks_are_written_from_the_device(tmp_path, cupy, fill, written):
+    check_signed_zero(tmp_path, cupy, fill, written)
