@@ -26,6 +26,7 @@ PUBLIC = {
     "zarr.storage": "cuzarr.storage",
     "zarr.errors": "cuzarr.errors",
     "zarr.codecs": "cuzarr.codecs",
+    "zarr.abc.store": "cuzarr.storage",  # the Store ABC (zarr.abc.store.Store)
 }
 _WARNINGS: dict[str, type[Warning]] = {}
 

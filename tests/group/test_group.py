@@ -156,7 +156,7 @@ def test_creation_helpers(zarr_format):
     with pytest.raises(ContainsGroupError):
         root.create_group("p")
     assert root.create_array("z", shape=(1,), overwrite=True).shape == (1,)
-    with pytest.raises(NodeTypeValidationError, match=r"A parent of .* is an array \('z'\)"):
+    with pytest.raises(NodeTypeValidationError, match=r"A parent of .* \('z'\) is an array - only groups"):
         root.create_group("z/inner")
 
 

@@ -78,7 +78,7 @@ class NewNode:
                 continue
             if not is_group(metadata):
                 raise NodeTypeValidationError(
-                    f"A parent of '{path}' in {store!r} is an array ('{parent}') - "
+                    f"A parent of '{path}' in {store!r} ('{parent}') is an array - "
                     "only groups may have child nodes."
                 )
             check_format(path, new_group_metadata(zarr_format), metadata.zarr_format)
