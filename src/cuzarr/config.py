@@ -30,6 +30,11 @@ _DEFAULTS: dict[str, Any] = {
     "target_shard_size_bytes": None,
     # reliability: decoded-size cap of variable-length chunks (others are capped by their shape)
     "max_vlen_chunk_bytes": 512 * 1024 * 1024,
+    # stores without snapshot reads (remote, zip): a sharded read fetches a shard's index again
+    # beside its chunks and retries when it changed (a writer replaced the shard in between), so
+    # no chunk is cut from a newer shard at the old offsets; False saves that request on data
+    # nothing writes to while it is read
+    "recheck_dependent_reads": True,
     # remote stores (RetryingStore): attempts after the first, and the first backoff (doubles)
     "remote_retries": 5,
     "remote_backoff_s": 0.1,

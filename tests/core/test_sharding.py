@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 import cuzarr
 from cuzarr.codecs.sharding import ShardLayout, morton_order
 from cuzarr.errors import CodecError
-from cuzarr.storage import MemoryStore
+from cuzarr.storage import FsspecStore, LocalStore, MemoryStore
+from cuzarr.storage.base import Store
 from cuzarr.storage.wrappers import CountingStore
 
 from .test_plan import array_and_selection
@@ -61,28 +62,65 @@ def test_fancy_selections_on_sharded_arrays():
     np.testing.assert_array_equal(z[...], model)
 
 
-def test_small_selection_costs_an_index_read_and_one_coalesced_read():
+class _NoSnapshotStore(MemoryStore):
+    """A store without ``snapshot_reads`` (as remote ones): dependent reads go through two
+    ``get_many`` rounds, counted here per call and per key."""
+
+    snapshot_reads = False
+    cheap_single_ops = False  # batched like a remote store: one fetch per batch, not per shard
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rounds: list[int] = []
+
+    def _get_dependent(self, requests):
+        return Store._get_dependent(self, requests)
+
+    def _get_many(self, keys, byte_ranges):
+        self.rounds.append(len(keys))
+        return super()._get_many(keys, byte_ranges)
+
+
+def test_small_selection_costs_one_dependent_read():
     store = CountingStore(MemoryStore())
     z = _sharded((64, 64), (4, 4), (32, 32), store=store)
-    z[...] = np.arange(64 * 64, dtype="i4").reshape(64, 64)
+    model = np.arange(64 * 64, dtype="i4").reshape(64, 64)
+    z[...] = model
     store.reset()
-    np.testing.assert_array_equal(z[1:10, 2:7], np.arange(64 * 64).reshape(64, 64)[1:10, 2:7])
-    # 6 inner chunks in one shard: one index request, then one request (adjacent ranges merged)
-    assert store.counts["get_many"] == 2
-    assert store.counts["get_many_keys"] == 2
+    np.testing.assert_array_equal(z[1:10, 2:7], model[1:10, 2:7])
+    # 6 inner chunks in one shard: one dependent read (its index, then its chunks)
+    assert store.counts["get_dependent"] == 1 and store.counts["get_dependent_keys"] == 1
+    assert store.counts["get_many"] == 0
     store.reset()
-    z[0:40, 0:40]  # 4 shards, few inner chunks of some: 4 index reads then coalesced reads
-    assert store.counts["get_many"] == 2
-    assert store.counts["get_many_keys"] <= 4 + 4
+    np.testing.assert_array_equal(z[0:40, 0:40], model[0:40, 0:40])  # 4 shards, still one call
+    assert store.counts["get_dependent"] == 1 and store.counts["get_dependent_keys"] == 4
+
+
+@pytest.mark.parametrize("recheck", [True, False])
+def test_small_selection_without_snapshots_costs_an_index_round_and_one_coalesced_round(recheck):
+    """Two rounds whatever the number of shards; the second also re-reads each index (to see a
+    shard replaced in between) unless ``recheck_dependent_reads`` is off."""
+    store = _NoSnapshotStore()
+    z = _sharded((64, 64), (4, 4), (32, 32), store=store)
+    model = np.arange(64 * 64, dtype="i4").reshape(64, 64)
+    z[...] = model
+    with cuzarr.config.set(recheck_dependent_reads=recheck):
+        store.rounds.clear()
+        np.testing.assert_array_equal(z[1:10, 2:7], model[1:10, 2:7])
+        # the index, then one request (adjacent ranges merged) and maybe the index again
+        assert store.rounds == [1, 1 + recheck]
+        store.rounds.clear()
+        np.testing.assert_array_equal(z[0:40, 0:40], model[0:40, 0:40])
+        assert len(store.rounds) == 2 and store.rounds[0] == 4 and store.rounds[1] <= 4 + 4 * recheck
 
 
 def test_whole_shard_reads_use_one_request_per_shard():
-    store = CountingStore(MemoryStore())
+    store = _NoSnapshotStore()
     z = _sharded((64, 64), (4, 4), (32, 32), store=store)
     z[...] = 1
-    store.reset()
+    store.rounds.clear()
     assert z[...].sum() == 64 * 64
-    assert store.counts["get_many"] == 1 and store.counts["get_many_keys"] == 4
+    assert store.rounds == [4]
 
 
 def test_full_shard_write_is_one_set_per_shard_and_needs_no_read():
@@ -110,8 +148,8 @@ def test_partial_shard_write_reads_each_shard_once():
     store.reset()
     z[0:64, 1:32] = 3  # shards (0, 0) and (1, 0) entirely, their left inner chunks partly
     model[0:64, 1:32] = 3
-    assert store.counts["get_many"] == 2  # indexes, then the coalesced inner chunks
-    assert store.counts["get_many_keys"] == 2 + 2
+    assert store.counts["get_many"] == 0  # nothing kept: no whole-shard read
+    assert store.counts["get_dependent"] == 1 and store.counts["get_dependent_keys"] == 2
     np.testing.assert_array_equal(z[...], model)
 
 
@@ -247,3 +285,41 @@ def test_absurd_shard_shapes_are_refused_before_allocating():
     doc["chunk_grid"]["configuration"]["chunk_shape"] = [4_294_967_300, 4]
     with pytest.raises(cuzarr.errors.MetadataError, match="inner chunks"):
         cuzarr.open_array({"zarr.json": json.dumps(doc).encode()}, mode="r")[...]
+
+
+@pytest.mark.parametrize("kind", ["local", "memory", "fsspec"])
+def test_shard_replaced_between_index_and_chunk_reads_gives_a_whole_chunk(kind, tmp_path, monkeypatch):
+    """A writer that replaces a shard after a reader got its index must not make the reader cut
+    the new shard at the old offsets. Here the new shard's first inner chunk is fill (not
+    stored), so every other chunk moved up: the old offsets of chunk 1 now hold chunk 2.
+    Local and memory stores read the old shard to the end (one snapshot); stores without
+    snapshots see the index change and read the new shard."""
+    stores = {
+        "local": lambda: LocalStore(tmp_path / "a.zarr"),
+        "memory": MemoryStore,
+        "fsspec": lambda: FsspecStore.from_url(f"memory://replaced/{tmp_path.name}"),
+    }
+    store = stores[kind]()
+    n = 256
+    writer = cuzarr.create_array(
+        store, shape=(4 * n,), chunks=(n,), shards=(4 * n,), dtype="u4", fill_value=0, compressors=None
+    )
+    old = np.repeat(np.array([10, 11, 12, 13], dtype="u4"), n)
+    new = np.repeat(np.array([0, 21, 22, 23], dtype="u4"), n)
+    writer[...] = old
+    reader = cuzarr.open_array(store, mode="r")
+    decode_index = ShardLayout.decode_index
+    replaced: list[str] = []
+
+    def decode_then_replace(self, index_bytes, key, **kwargs):
+        table = decode_index(self, index_bytes, key, **kwargs)
+        if not replaced:
+            replaced.append(key)
+            writer[...] = new  # lands between the reader's two steps
+        return table
+
+    monkeypatch.setattr(ShardLayout, "decode_index", decode_then_replace)
+    expected = old if store.snapshot_reads else new
+    np.testing.assert_array_equal(reader[n : 2 * n], expected[n : 2 * n])
+    assert replaced == ["c/0"]
+    np.testing.assert_array_equal(reader[n : 2 * n], new[n : 2 * n])  # the next read sees the new one

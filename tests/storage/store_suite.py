@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from cuzarr.errors import InvalidKeyError, ReadOnlyError
+import cuzarr
+from cuzarr.errors import CuzarrError, InvalidKeyError, ReadOnlyError
 from cuzarr.storage import Store
 
 DATA = bytes(range(100))
@@ -146,6 +147,81 @@ class StoreSuite:
         with pytest.raises(TypeError, match="byte range"):
             store.get("zarr.json", (1, 2, 3))  # type: ignore[arg-type]
         assert store.get("zarr.json", (np.int64(1), np.int64(3))) == b"oo"
+
+    # -- two-step (dependent) reads -------------------------------------------------
+    def test_get_dependent_reads_the_ranges_follow_names(self, tmp_path: Any) -> None:
+        store = self.make_store(tmp_path)
+        store.set_many({"r": DATA, "s": b"short"})
+        seen: list[bytes] = []
+
+        def follow(first: bytes) -> list[Any]:
+            seen.append(first)
+            return RANGES[1:]  # every range form, None excepted (a followed range is a range)
+
+        got = store.get_dependent(
+            [("r", (-4, None), follow), ("missing", (0, 4), follow), ("s", None, follow)]
+        )
+        assert seen == [DATA[-4:], b"short"]  # follow never sees a missing key
+        assert got[1] is None
+        first, rest = got[0]  # type: ignore[misc]
+        assert first == DATA[-4:] and rest == [DATA[r[0] : r[1]] for r in RANGES[1:]]
+        assert got[2] == (b"short", [b"short"[r[0] : r[1]] for r in RANGES[1:]])
+        assert store.get_dependent([("r", (0, 2), lambda first: [])]) == [(DATA[:2], [])]
+        assert store.get_dependent([]) == []
+
+    def test_get_dependent_checks_keys_and_passes_follow_errors(self, tmp_path: Any) -> None:
+        store = self.make_store(tmp_path)
+        store.set("r", DATA)
+        with pytest.raises(InvalidKeyError):
+            store.get_dependent([("r", None, lambda first: []), ("../escape", None, lambda first: [])])
+        with pytest.raises(TypeError, match="byte range"):
+            store.get_dependent([("r", (1.5, None), lambda first: [])])
+
+        def bad_index(first: bytes) -> list[Any]:
+            raise ValueError(f"bad index {first[:2]!r}")
+
+        with pytest.raises(ValueError, match="bad index"):
+            store.get_dependent([("r", (0, 4), bad_index)])
+
+    def test_get_dependent_never_mixes_versions_of_a_replaced_value(self, tmp_path: Any) -> None:
+        """A value replaced between the two steps (a writer rewriting a shard after its index was
+        read): stores with ``snapshot_reads`` finish on the version they started with; the others
+        notice the first bytes changed (``recheck_dependent_reads``) and read the new version."""
+        store = self.make_store(tmp_path)
+        old, new = b"OLD:" + bytes(range(60)), b"NEW!" + bytes(range(200, 140, -1))
+        store.set("shard", old)
+        firsts: list[bytes] = []
+
+        def replace_once_then_follow(first: bytes) -> list[Any]:
+            firsts.append(first)
+            if len(firsts) == 1:
+                with self.overwrite_context():
+                    store.set("shard", new)
+            return [(4, 20), (-8, None), (0, None)]
+
+        ((first, rest),) = store.get_dependent([("shard", (0, 4), replace_once_then_follow)])  # type: ignore[misc]
+        version = old if store.snapshot_reads else new
+        assert first == version[:4] and rest == [version[4:20], version[-8:], version]
+        assert firsts == ([b"OLD:"] if store.snapshot_reads else [b"OLD:", b"NEW!"])
+        assert store.get("shard") == new
+
+    def test_get_dependent_gives_up_on_a_value_replaced_at_every_attempt(self, tmp_path: Any) -> None:
+        store = self.make_store(tmp_path)
+        if store.snapshot_reads:
+            pytest.skip("a snapshot cannot change under the reader")
+        store.set("busy/shard", b"v0" * 8)
+        count = iter(range(1, 100))
+
+        def replace_every_time(first: bytes) -> list[Any]:
+            with self.overwrite_context():
+                store.set("busy/shard", b"v%d" % next(count) * 8)
+            return [(2, 6)]
+
+        with pytest.raises(CuzarrError, match="busy/shard.*replaced during each of"):
+            store.get_dependent([("busy/shard", (0, 2), replace_every_time)])
+        with cuzarr.config.set(recheck_dependent_reads=False):  # opted out: no second look
+            ((first, rest),) = store.get_dependent([("busy/shard", (0, 2), replace_every_time)])  # type: ignore[misc]
+        assert first != rest[0][:2]  # what the recheck exists to catch
 
     # -- writes and deletes ---------------------------------------------------------
     def test_set_many_forms(self, tmp_path: Any) -> None:

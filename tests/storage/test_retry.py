@@ -173,3 +173,26 @@ def test_retrying_store_wraps_any_store() -> None:
     store = RetryingStore(inner)
     assert store.get_many(["k"]) == [b"v"] and calls["get"] == 3
     INJECTED["reset"] += 2
+
+
+def test_retrying_store_retries_dependent_reads() -> None:
+    calls = Counter()
+
+    class Flaky(MemoryStore):
+        def _get_dependent(self, requests):
+            calls["get"] += 1
+            if calls["get"] <= 2:
+                raise TimeoutError("flaky")
+            return super()._get_dependent(requests)
+
+    inner = Flaky()
+    inner.set_many({"a": b"abcdef", "b": b"uvwxyz"})
+    store = RetryingStore(inner)
+    follow = lambda first: [(2, 4)]  # noqa: E731
+    assert store.get_dependent([("a", (0, 1), follow), ("b", (0, 1), follow)]) == [
+        (b"a", [b"cd"]),
+        (b"u", [b"wx"]),
+    ]
+    assert calls["get"] == 4  # the batch failed, then "a" failed once, then each alone succeeded
+    assert store.snapshot_reads
+    INJECTED["timeout"] += 2

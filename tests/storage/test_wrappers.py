@@ -76,3 +76,15 @@ def test_logging_store_logs(caplog: pytest.LogCaptureFixture) -> None:
     assert store.with_read_only().log_level == logging.INFO
     with pytest.raises(ValueError, match="log level"):
         LoggingStore(MemoryStore(), log_level="LOUD")
+
+
+def test_wrappers_forward_dependent_reads_and_snapshots(tmp_path) -> None:
+    from cuzarr.storage import FsspecStore, LocalStore
+
+    store = CountingStore(LocalStore(tmp_path / "local"))
+    store.set("k", b"0123456789")
+    assert store.snapshot_reads  # the wrapped store's guarantee holds through the wrapper
+    assert store.get_dependent([("k", (0, 2), lambda first: [(int(first), 6)])]) == [(b"01", [b"12345"])]
+    assert store.counts["get_dependent"] == 1 and store.counts["get_dependent_keys"] == 1
+    assert store.counts["get_many"] == 0
+    assert not CountingStore(FsspecStore.from_url("memory://wrapped")).snapshot_reads

@@ -78,6 +78,60 @@ def test_readers_see_old_or_new_chunks(kind: str, tmp_path: Path) -> None:
     assert _uniform_chunks(arr[...]) == [versions] * (_N // _CHUNK)
 
 
+@pytest.mark.parametrize("compressors", [None, "zstd"])
+def test_partial_shard_readers_never_get_another_chunks_bytes(
+    compressors: str | None, tmp_path: Path
+) -> None:
+    """Readers of single inner chunks (index, then a ranged read) while a writer alternates two
+    shard layouts: in one every chunk is stored, in the other the first is fill and omitted, so
+    the others sit at different offsets. Every read is the old or the new chunk, never the bytes
+    another chunk has at the offsets of the version whose index was read."""
+    n = 1024
+    arr = cuzarr.create_array(
+        LocalStore(tmp_path / "a"),
+        shape=(4 * n,),
+        chunks=(n,),
+        shards=(4 * n,),
+        dtype="u4",
+        fill_value=0,
+        compressors=[{"name": "zstd", "configuration": {"level": 1}}] if compressors else None,
+    )
+    versions = [
+        np.repeat(np.array([10, 11, 12, 13], dtype="u4"), n),
+        np.repeat(np.array([0, 21, 22, 23], dtype="u4"), n),
+    ]
+    arr[...] = versions[0]
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            for k in range(rounds(4000, 400)):
+                arr[...] = versions[k % 2]
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            stop.set()
+
+    def reader() -> None:
+        reader_arr = cuzarr.open_array(arr.store, mode="r")
+        try:
+            while not stop.is_set():
+                for i in (1, 2, 3):
+                    values = np.unique(reader_arr[i * n : (i + 1) * n])
+                    assert values.tolist() in ([10 + i], [20 + i]), f"chunk {i} read as {values[:4]}"
+                    STRESS_STATS["partial-shard-reads"] += 1
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer)] + [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors, errors[0]
+
+
 def _partial_writes(arr, writer: int, nwriters: int, count: int) -> None:
     """Writer ``w`` owns elements ``i % nwriters == w``: every write touches chunks others write too."""
     rng = np.random.default_rng(writer)

@@ -81,19 +81,29 @@ class BytesCodec(ArrayBytesCodec):
         arr = np.asarray(chunk, dtype=self.wire_dtype(spec.dtype), order="C")
         return arr.reshape(-1).view(np.uint8)
 
-    def decode(self, data: BytesLike, spec: ChunkSpec, out: np.ndarray | None = None) -> np.ndarray:
-        """The chunk; with ``out`` it is filled (in place when ``data`` already is ``out``'s memory)."""
+    def _wire_view(self, data: BytesLike, spec: ChunkSpec) -> np.ndarray:
+        """``data`` viewed as the chunk in its stored byte order (no copy), after the size check."""
         buf = as_uint8(data)
         if buf.size != spec.nbytes:
             raise CodecError(
                 f"chunk is {buf.size} bytes, expected {spec.nbytes} ({spec.shape} of {spec.dtype})",
                 codec=self.codec_name,
             )
-        wire = self.wire_dtype(spec.dtype)
-        src = buf.view(wire).reshape(spec.shape)
+        return buf.view(self.wire_dtype(spec.dtype)).reshape(spec.shape)
+
+    def view(self, data: BytesLike, spec: ChunkSpec) -> np.ndarray:
+        """The chunk over ``data``'s own memory when stored in native order (read-only when
+        ``data`` is), else a converted copy: for callers that only read the chunk."""
+        src = self._wire_view(data, spec)
+        return src if src.dtype == spec.dtype else src.astype(spec.dtype)
+
+    def decode(self, data: BytesLike, spec: ChunkSpec, out: np.ndarray | None = None) -> np.ndarray:
+        """The chunk; with ``out`` it is filled (in place when ``data`` already is ``out``'s memory)."""
         if out is None:
-            result = src if wire == spec.dtype else src.astype(spec.dtype)
+            result = self.view(data, spec)
             return result if result.flags.writeable else result.copy()
+        src = self._wire_view(data, spec)
+        wire = src.dtype
         if out.size and _same_memory(src, out):
             if wire != out.dtype:
                 if out.dtype.fields is not None or wire.newbyteorder("<") != out.dtype.newbyteorder("<"):

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import MetadataError
+from ..errors import CodecError, MetadataError
 from ..parallel import min_parallel_items, split_for_pool
 from .base import (
     ArrayArrayCodec,
@@ -26,6 +26,7 @@ from .base import (
     check_decoded_size,
     raise_for_chunk,
     run_batch,
+    with_key,
 )
 from .bytes import BytesCodec
 from .registry import codec_from_json
@@ -251,6 +252,11 @@ class CodecChain:
         that returns its own new buffer (zstd) needs neither a copy nor a scratch pass."""
         if self._fresh_decoder:
             return self._decompress_fresh(data, key)
+        if self._in_place and not self._bb:  # bytes serializer alone: the stored bytes are the chunk
+            try:
+                return self._ab.view(data, self._ab_spec)
+            except Exception as exc:
+                raise_for_chunk(exc, key, self._ab.codec_name, "decoding")
         return self.decode(data, key=key)
 
     def _decompress_fresh(self, data: BytesLike, key: str | None) -> np.ndarray:
@@ -400,9 +406,12 @@ def decode_batch_with(
     results: list[np.ndarray | None] = [None] * len(encoded)
 
     def decode_one(i: int) -> np.ndarray:
-        if for_reading is not None and targets[i] is None:
-            return for_reading(encoded[i], key=keys[i])
-        return decode(encoded[i], key=keys[i], out=targets[i])
+        try:  # the key is formatted only for an error (thousands of inner chunks rarely need one)
+            if for_reading is not None and targets[i] is None:
+                return for_reading(encoded[i])
+            return decode(encoded[i], out=targets[i])
+        except CodecError as exc:
+            raise with_key(exc, keys[i]) from exc
 
     decoded = run_batch(
         decode_one,

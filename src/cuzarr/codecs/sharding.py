@@ -9,6 +9,7 @@ on their own, which is what nested sharding uses.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from enum import StrEnum
 from functools import cached_property
@@ -67,6 +68,10 @@ class ShardLayout:
         self.chunks_per_shard = tuple(chunks_per_shard)
         self.max_chunk_nbytes = max_chunk_nbytes  # the most one encoded inner chunk can take
         self.n_chunks = int(np.prod(self.chunks_per_shard, dtype=np.int64))
+        # C-order strides of the inner-chunk grid: a position without a NumPy call per chunk
+        self._strides = tuple(
+            math.prod(self.chunks_per_shard[i + 1 :]) for i in range(len(self.chunks_per_shard))
+        )
         self.index_location = index_location
         spec = ChunkSpec((*self.chunks_per_shard, 2), np.dtype("uint64"), EMPTY, "C")
         self.index_chain = CodecChain(index_codecs, spec)
@@ -79,7 +84,13 @@ class ShardLayout:
 
     def local_index(self, local_coords: tuple[int, ...]) -> int:
         """C-order position of an inner chunk inside its shard."""
-        return int(np.ravel_multi_index(local_coords, self.chunks_per_shard))
+        if len(local_coords) != len(self._strides) or any(
+            not 0 <= c < n for c, n in zip(local_coords, self.chunks_per_shard)
+        ):
+            raise ValueError(
+                f"inner chunk {tuple(local_coords)} is outside a shard of {self.chunks_per_shard}"
+            )
+        return sum(c * s for c, s in zip(local_coords, self._strides))
 
     def index_range(self) -> tuple[int, int | None]:
         """The byte range of the index inside a shard object."""

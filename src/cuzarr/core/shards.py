@@ -1,10 +1,10 @@
 """Inner chunks of sharded arrays: batched index reads, coalesced ranged reads, whole-shard writes.
 
-Reading a batch of inner chunks costs two ``get_many`` calls whatever the number of shards: one
-for the indexes of the shards touched (or the whole shard when most of it is wanted), one for
-the needed inner chunks, with nearby byte ranges coalesced. Writing assembles every touched
-shard once, in one preallocated buffer; shards only partly rewritten keep their other inner
-chunks as raw bytes (never decoded).
+Reading a batch of inner chunks is one ``Store.get_dependent`` call whatever the number of
+shards: per shard the index (or the whole shard when most of it is wanted), then the needed inner
+chunks of the same version of the shard, nearby byte ranges coalesced (two request rounds on
+stores without snapshots). Writing assembles every touched shard once, in one preallocated
+buffer; shards only partly rewritten keep their other inner chunks as raw bytes (never decoded).
 """
 
 from __future__ import annotations
@@ -83,63 +83,26 @@ class ShardedChunks:
 
     # -- reads ------------------------------------------------------------------------------
     def fetch(self, backend: Any, coords: Sequence[Coords]) -> list[Any]:
+        """Encoded inner chunks (``None`` when empty), every shard in one ``get_dependent`` call:
+        the whole shard when most of its chunks are wanted, else its index, then the chunks it
+        points at from the same version of the shard (see ``Store.get_dependent``)."""
         results: list[Any] = [None] * len(coords)
-        groups = self._by_shard(coords)
-        whole = [s for s, m in groups.items() if len(m) >= self._whole_fraction * self.layout.n_chunks]
-        indexed = [s for s in groups if s not in set(whole)]
-        keys = [self._shard_key(s) for s in whole + indexed]
-        ranges = [None] * len(whole) + [self.layout.index_range()] * len(indexed)
-        first = self.store.get_many(keys, ranges) if keys else []
-        wanted: list[tuple[str, int, int, int]] = []  # (shard key, offset, length, batch position)
-        for shard, key, data in zip(whole + indexed, keys, first):
-            if data is None:
-                continue
-            if shard in set(whole):
-                table = self.layout.index_from_shard(data, key)
-                view = memoryview(data)
-                for i, position in groups[shard]:
-                    offset, length = table[position]
-                    if offset != EMPTY:
-                        results[i] = view[int(offset) : int(offset + length)]
-            else:
-                table = self.layout.decode_index(data, key)
-                for i, position in groups[shard]:
-                    offset, length = table[position]
-                    if offset != EMPTY:
-                        wanted.append((key, int(offset), int(length), i))
-        self._fetch_ranges(wanted, results)
+        reads = [
+            _ShardRead(
+                self.layout,
+                self._shard_key(shard),
+                members,
+                whole=len(members) >= self._whole_fraction * self.layout.n_chunks,
+                max_gap=self._max_gap,
+                max_coalesced=self._max_coalesced,
+            )
+            for shard, members in self._by_shard(coords).items()
+        ]
+        values = self.store.get_dependent([(r.key, r.first_range, r.follow) for r in reads])
+        for read, value in zip(reads, values):
+            if value is not None:
+                read.place(value[0], value[1], results)
         return results
-
-    def _fetch_ranges(self, wanted: list[tuple[str, int, int, int]], results: list[Any]) -> None:
-        """One ``get_many`` for all inner chunks, nearby ranges of a shard merged into one request."""
-        requests: list[tuple[str, int, int, list[tuple[int, int, int]]]] = []
-        for key, offset, length, i in sorted(wanted):
-            if requests:
-                last_key, start, end, members = requests[-1]
-                if (
-                    last_key == key
-                    and offset - end <= self._max_gap
-                    and offset + length - start <= self._max_coalesced
-                ):
-                    requests[-1] = (key, start, max(end, offset + length), [*members, (offset, length, i)])
-                    continue
-            requests.append((key, offset, offset + length, [(offset, length, i)]))
-        if not requests:
-            return
-        datas = self.store.get_many([r[0] for r in requests], [(r[1], r[2]) for r in requests])
-        for (key, start, end, members), data in zip(requests, datas):
-            if data is None:
-                raise CodecError("shard disappeared between its index read and its chunk read", key=key)
-            if len(data) < end - start:
-                raise CodecError(
-                    f"index points past the end of the shard (wanted bytes [{start}, {end}), "
-                    f"the shard ends at {start + len(data)})",
-                    key=key,
-                    codec="sharding_indexed",
-                )
-            view = memoryview(data)
-            for offset, length, i in members:
-                results[i] = view[offset - start : offset - start + length]
 
     # -- writes -----------------------------------------------------------------------------
     def _kept_shards(self, groups: dict[Coords, list[tuple[int, int]]]) -> list[Coords]:
@@ -204,3 +167,65 @@ class ShardedChunks:
                 to_set.append((key, shard_bytes))
         self.store.set_many(to_set)
         self.store.delete_many(to_delete)
+
+
+class _ShardRead:
+    """One shard's part of a fetch. ``follow`` turns the index into byte ranges (nearby inner
+    chunks merged into one range), ``place`` cuts the chunks out of what was read."""
+
+    def __init__(
+        self,
+        layout: ShardLayout,
+        key: str,
+        members: list[tuple[int, int]],
+        *,
+        whole: bool,
+        max_gap: int,
+        max_coalesced: int,
+    ):
+        self.layout, self.key, self.members, self.whole = layout, key, members, whole
+        self.first_range = None if whole else layout.index_range()
+        self._max_gap, self._max_coalesced = max_gap, max_coalesced
+        #: (start, end, [(offset, length, batch position)]) per range read after the index
+        self._ranges: list[tuple[int, int, list[tuple[int, int, int]]]] = []
+
+    def follow(self, index_bytes: bytes) -> list[tuple[int, int]]:
+        if self.whole:
+            return []
+        table = self.layout.decode_index(index_bytes, self.key)
+        ranges: list[tuple[int, int, list[tuple[int, int, int]]]] = []
+        wanted = sorted(
+            (int(table[p, 0]), int(table[p, 1]), i) for i, p in self.members if table[p, 0] != EMPTY
+        )
+        for offset, length, i in wanted:
+            if ranges:
+                start, end, members = ranges[-1]
+                if offset - end <= self._max_gap and offset + length - start <= self._max_coalesced:
+                    ranges[-1] = (start, max(end, offset + length), [*members, (offset, length, i)])
+                    continue
+            ranges.append((offset, offset + length, [(offset, length, i)]))
+        self._ranges = ranges
+        return [(start, end) for start, end, _ in ranges]
+
+    def place(self, first: bytes, datas: list[bytes | None], results: list[Any]) -> None:
+        if self.whole:
+            table = self.layout.index_from_shard(first, self.key)
+            view = memoryview(first)
+            for i, position in self.members:
+                offset, length = table[position]
+                if offset != EMPTY:
+                    results[i] = view[int(offset) : int(offset + length)]
+            return
+        for (start, end, members), data in zip(self._ranges, datas):
+            if data is None:
+                raise CodecError("shard disappeared between its index read and its chunk read", key=self.key)
+            if len(data) < end - start:
+                raise CodecError(
+                    f"index points past the end of the shard (wanted bytes [{start}, {end}), "
+                    f"the shard ends at {start + len(data)})",
+                    key=self.key,
+                    codec="sharding_indexed",
+                )
+            view = memoryview(data)
+            for offset, length, i in members:
+                results[i] = view[offset - start : offset - start + length]

@@ -14,16 +14,25 @@ import inspect
 import operator
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Self
 
-from ..errors import InvalidKeyError, ReadOnlyError
+from ..config import config
+from ..errors import CuzarrError, InvalidKeyError, ReadOnlyError
 
 ByteRange = tuple[int, "int | None"]
 #: Keys that are certainly valid (word characters, '-', '.'; no '.'/'..' segments): the fast path.
 _SAFE_KEY = re.compile(r"(?!\.\.?(?:/|\Z))[\w\-.]+(?:/(?!\.\.?(?:/|\Z))[\w\-.]+)*").fullmatch
 #: Anything with the buffer protocol (bytes, bytearray, memoryview, contiguous NumPy arrays).
 BytesLike = Any
+#: One two-step read of ``Store.get_dependent``: key, first byte range, and ``follow(first bytes)``
+#: giving the byte ranges to read next from the same value.
+DependentRead = tuple[str, "ByteRange | None", Callable[[bytes], Sequence["ByteRange"]]]
+#: What a two-step read gives: the first bytes and the followed ranges (``None`` for a range whose
+#: value vanished in between, which only stores without ``snapshot_reads`` can see).
+DependentValue = tuple[bytes, list["bytes | None"]]
+#: Reads of a value that keeps being replaced between the two steps of ``get_dependent``.
+_DEPENDENT_ATTEMPTS = 4
 
 
 def validate_key(key: str) -> str:
@@ -108,6 +117,7 @@ _SYNC_METHODS = (
     "list_prefix",
     "list_dir",
     "get_many",
+    "get_dependent",
     "set_many",
     "delete_many",
     "getsize",
@@ -130,6 +140,8 @@ class Store(ABC):
     #: writes) each chunk in one pool task; stores that need batching (remote, zip, counting
     #: wrappers) keep the ``*_many`` calls.
     cheap_single_ops: bool = False
+    #: Whether ``get_dependent`` takes both steps of a read from one version of each value.
+    snapshot_reads: bool = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Refuse zarr-python-style stores: their ``async def get/set`` would be called
@@ -177,6 +189,66 @@ class Store(ABC):
     @abstractmethod
     def _get_many(self, keys: list[str], byte_ranges: list[ByteRange | None] | None) -> list[bytes | None]:
         """Implementation of ``get_many`` for validated keys (``byte_ranges`` None: whole values)."""
+
+    def get_dependent(self, requests: Sequence[DependentRead]) -> list[DependentValue | None]:
+        """Two-step reads of many values: for each ``(key, first_range, follow)``, read
+        ``first_range`` (``None``: the whole value), then the ranges ``follow(first_bytes)`` names.
+        ``None`` where the key is missing; errors raised by ``follow`` propagate.
+
+        A sharded read is one: the shard index, then the inner chunks it points at. A store with
+        ``snapshot_reads`` (LocalStore: one open file; MemoryStore: one bytes object) takes both
+        steps from the same version of each value. A value replaced in between by a concurrent
+        writer then cannot pair one version's offsets with the other's bytes, which would return
+        another chunk's bytes under this chunk's name. Other stores read in two ``get_many``
+        calls (two request rounds whatever the number of keys) and check the first bytes again
+        in the second (see ``_get_dependent``).
+        """
+        checked = [(validate_key(key), validate_byte_range(first), follow) for key, first, follow in requests]
+        return self._get_dependent(checked) if checked else []
+
+    def _get_dependent(self, requests: list[DependentRead]) -> list[DependentValue | None]:
+        """Without snapshots: the first ranges in one ``get_many``, the followed ones in a second.
+
+        With ``recheck_dependent_reads`` (the default) the second call also reads each first
+        range again; a value whose first bytes changed was replaced between the calls, and is
+        read again (up to ``_DEPENDENT_ATTEMPTS`` times), so the followed bytes always match the
+        first ones. Only two replacements within the second call, the last one restoring
+        identical first bytes, could go unseen.
+        """
+        recheck = bool(config.get("recheck_dependent_reads"))
+        results: list[DependentValue | None] = [None] * len(requests)
+        pending = list(range(len(requests)))
+        for _ in range(_DEPENDENT_ATTEMPTS):
+            firsts = self.get_many([requests[i][0] for i in pending], [requests[i][1] for i in pending])
+            keys: list[str] = []
+            ranges: list[ByteRange | None] = []
+            owners: list[int] = []  # request index, or ~index for a re-read first range
+            for i, first in zip(pending, firsts):
+                results[i] = None if first is None else (first, [])
+                if first is None:
+                    continue
+                key, first_range, follow = requests[i]
+                followed = list(follow(first))
+                keys += [key] * len(followed)
+                ranges += followed
+                owners += [i] * len(followed)
+                if recheck and followed and first_range is not None:
+                    keys.append(key)
+                    ranges.append(first_range)
+                    owners.append(~i)
+            replaced = []
+            for owner, data in zip(owners, self.get_many(keys, ranges) if keys else []):
+                if owner >= 0:
+                    results[owner][1].append(data)  # type: ignore[index]
+                elif data != results[~owner][0]:  # type: ignore[index]
+                    replaced.append(~owner)
+            if not replaced:
+                return results
+            pending = replaced
+        raise CuzarrError(
+            f"'{requests[pending[0]][0]}' in {self!r} was replaced during each of "
+            f"{_DEPENDENT_ATTEMPTS} attempts to read it (a writer keeps rewriting it)"
+        )
 
     @abstractmethod
     def _set_many(self, items: Sequence[tuple[str, BytesLike]]) -> None:

@@ -32,6 +32,8 @@ from ..parallel import in_pool_work, map_in_pool
 from .base import (
     ByteRange,
     BytesLike,
+    DependentRead,
+    DependentValue,
     Store,
     as_memoryview,
     resolve_byte_range,
@@ -74,20 +76,41 @@ def _pread(fd: int, n: int, offset: int) -> bytes:
     return b"".join(parts)
 
 
+def _pread_range(fd: int, byte_range: ByteRange | None) -> bytes:
+    """A byte range (``None``: everything) of the open file ``fd``."""
+    if byte_range is not None:
+        start, end = byte_range
+        if start >= 0 and end is not None and end >= 0:
+            return _pread(fd, end - start, start)  # no fstat needed: short reads stop at EOF
+        offset, stop = resolve_byte_range(byte_range, os.fstat(fd).st_size)
+        return _pread(fd, stop - offset, offset)
+    return _pread(fd, os.fstat(fd).st_size, 0)
+
+
 def _read_file(path: str, byte_range: ByteRange | None) -> bytes | None:
     try:
         fd = os.open(path, _O_READ)
     except _MISSING:
         return None
     try:
-        if byte_range is not None:
-            start, end = byte_range
-            if start >= 0 and end is not None and end >= 0:
-                return _pread(fd, end - start, start)  # no fstat needed: short reads stop at EOF
-            offset, stop = resolve_byte_range(byte_range, os.fstat(fd).st_size)
-            return _pread(fd, stop - offset, offset)
-        return _pread(fd, os.fstat(fd).st_size, 0)
+        return _pread_range(fd, byte_range)
     except _MISSING:  # opening a directory succeeds; reading it raises IsADirectoryError
+        return None
+    finally:
+        os.close(fd)
+
+
+def _read_file_dependent(path: str, first: ByteRange | None, follow: Any) -> DependentValue | None:
+    """Both steps of a dependent read from one open file: one inode, so one version of the value
+    even if a writer renames a new file over ``path`` meanwhile."""
+    try:
+        fd = os.open(path, _O_READ)
+    except _MISSING:
+        return None
+    try:
+        head = _pread_range(fd, first)
+        return head, [_pread_range(fd, byte_range) for byte_range in follow(head)]
+    except _MISSING:
         return None
     finally:
         os.close(fd)
@@ -152,6 +175,7 @@ class LocalStore(Store):
     """Keys are files under ``root`` (``'a/c/0'`` -> ``root/a/c/0``); the root is created lazily."""
 
     cheap_single_ops = True
+    snapshot_reads = True
 
     def __init__(self, root: str | os.PathLike[str], *, read_only: bool = False):
         super().__init__(read_only=read_only)
@@ -181,6 +205,26 @@ class LocalStore(Store):
                 raise
             return [_read_file(self._resolve_link(k, p), r) for k, (p, r) in zip(keys, items)]
         return results[0] if len(results) == 1 else [value for batch in results for value in batch]
+
+    def _get_dependent(self, requests: list[DependentRead]) -> list[DependentValue | None]:
+        """Each value's two steps from one open file (``snapshot_reads``), values in parallel."""
+        paths = [self._path(key) for key, _, _ in requests]
+        keys = [key for key, _, _ in requests]
+        self._check_inside(keys, paths)
+
+        def read(batch: Sequence[tuple[str, str, ByteRange | None, Any]]) -> list[DependentValue | None]:
+            results = []
+            for key, path, first, follow in batch:
+                try:
+                    results.append(_read_file_dependent(path, first, follow))
+                except OSError as exc:
+                    if exc.errno != errno.ELOOP:
+                        raise
+                    results.append(_read_file_dependent(self._resolve_link(key, path), first, follow))
+            return results
+
+        items = [(key, path, first, follow) for (key, first, follow), path in zip(requests, paths)]
+        return [value for batch in _run_batched(read, items) for value in batch]
 
     def get(self, key: str, byte_range: ByteRange | None = None) -> bytes | None:
         """One whole value with the least Python work (the fused CPU read path calls this per

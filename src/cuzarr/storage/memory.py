@@ -9,7 +9,10 @@ from typing import Any
 from .base import (
     ByteRange,
     BytesLike,
+    DependentRead,
+    DependentValue,
     Store,
+    apply_byte_range,
     as_memoryview,
     list_dir_of_keys,
     list_prefix_of_keys,
@@ -26,6 +29,7 @@ class MemoryStore(Store):
     """
 
     cheap_single_ops = True
+    snapshot_reads = True
 
     def __init__(self, store_dict: MutableMapping[str, bytes] | None = None, *, read_only: bool = False):
         super().__init__(read_only=read_only)
@@ -43,6 +47,20 @@ class MemoryStore(Store):
         if byte_ranges is not None:
             out = [v if v is None or r is None else v[r[0] : r[1]] for v, r in zip(out, byte_ranges)]
         return out
+
+    def _get_dependent(self, requests: list[DependentRead]) -> list[DependentValue | None]:
+        """Both steps from the one immutable ``bytes`` object a key held at the first step."""
+        data = self._store_dict
+        results: list[DependentValue | None] = []
+        for key, first, follow in requests:
+            value = data.get(key)
+            if value is None:
+                results.append(None)
+                continue
+            value = value if type(value) is bytes else bytes(value)
+            head = apply_byte_range(value, first)
+            results.append((head, [apply_byte_range(value, r) for r in follow(head)]))
+        return results
 
     def _set_many(self, items: Sequence[tuple[str, BytesLike]]) -> None:
         copies = [

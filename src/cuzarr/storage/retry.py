@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from ..config import config
 from ..errors import CuzarrError, RemoteStoreError
-from .base import ByteRange, BytesLike
+from .base import ByteRange, BytesLike, DependentRead, DependentValue
 from .wrappers import WrapperStore
 
 _T = TypeVar("_T")
@@ -150,6 +150,14 @@ class RetryingStore(WrapperStore):
             return self._store.get_many([k for k, _ in pairs], None if all(r is None for r in got) else got)
 
         out = retry_batch(fetch, list(zip(keys, ranges)), keys, action="reading", where=repr(self._store))
+        return out or []
+
+    def get_dependent(self, requests: Sequence[DependentRead]) -> list[DependentValue | None]:
+        requests = list(requests)
+        keys = [key for key, _, _ in requests]
+        out = retry_batch(
+            self._store.get_dependent, requests, keys, action="reading", where=repr(self._store)
+        )
         return out or []
 
     def set_many(self, items: Mapping[str, BytesLike] | Iterable[tuple[str, BytesLike]]) -> None:

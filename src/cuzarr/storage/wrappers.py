@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .base import ByteRange, BytesLike, Store
+from .base import ByteRange, BytesLike, DependentRead, DependentValue, Store
 
 logger = logging.getLogger("cuzarr.storage")
 
@@ -34,6 +34,10 @@ class WrapperStore(Store):
     def supports_deletes(self) -> bool:  # type: ignore[override]
         return self._store.supports_deletes
 
+    @property
+    def snapshot_reads(self) -> bool:  # type: ignore[override]
+        return self._store.snapshot_reads
+
     def _before(self, method: str, nkeys: int | None = None) -> Any:
         return None
 
@@ -52,6 +56,10 @@ class WrapperStore(Store):
     ) -> list[bytes | None]:
         keys = list(keys)
         return self._call("get_many", len(keys), self._store.get_many, keys, byte_ranges)
+
+    def get_dependent(self, requests: Sequence[DependentRead]) -> list[DependentValue | None]:
+        requests = list(requests)
+        return self._call("get_dependent", len(requests), self._store.get_dependent, requests)
 
     def set_many(self, items: Mapping[str, BytesLike] | Iterable[tuple[str, BytesLike]]) -> None:
         pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
@@ -101,7 +109,7 @@ class WrapperStore(Store):
 
 class CountingStore(WrapperStore):
     """Counts calls per method (``counts['get_many']``) and keys per batched call
-    (``counts['get_many_keys']``), so tests can assert how many requests an operation made."""
+    (``counts['get_many_keys']``, ``counts['get_dependent_keys']``), so tests can assert how many requests an operation made."""
 
     def __init__(self, store: Store):
         super().__init__(store)
@@ -111,7 +119,7 @@ class CountingStore(WrapperStore):
     def _before(self, method: str, nkeys: int | None = None) -> Any:
         with self._count_lock:
             self.counts[method] += 1
-            if nkeys is not None and method.endswith("_many"):
+            if nkeys is not None and (method.endswith("_many") or method == "get_dependent"):
                 self.counts[method + "_keys"] += nkeys
         return None
 
