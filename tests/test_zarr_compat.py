@@ -115,6 +115,24 @@ def test_zarr_warnings():
         cuzarr.consolidate_metadata(cuzarr.group({}, zarr_format=2).store)
 
 
+def test_sharding_combined_with_other_codecs_warns_at_the_callers_line():
+    """zarr-python's advice when codecs follow a sharding codec (they apply to whole shards, so
+    partial reads and writes are gone); the warning points at the user's call, and the usual
+    sharded layout (``shards=``) does not warn."""
+    sharding = cuzarr.codecs.ShardingCodec(chunk_shape=(8, 8))
+    with pytest.warns(ZarrUserWarning, match="Combining a `sharding_indexed` codec") as caught:
+        a = cuzarr.create_array({}, shape=(64, 64), chunks=(32, 32), dtype="i4", serializer=sharding)
+    assert caught[0].filename == __file__
+    assert a.shards is None and a.chunks == (32, 32)  # as zarr-python: the shard is the chunk
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        b = cuzarr.create_array({}, shape=(64, 64), chunks=(8, 8), shards=(32, 32), dtype="i4")
+        cuzarr.create_array(
+            {}, shape=(64, 64), chunks=(32, 32), dtype="i4", serializer=sharding, compressors=None
+        )
+    assert b.shards == (32, 32)
+
+
 def test_both_formats_at_one_path_warn_and_v3_wins():
     store: dict = {}
     cuzarr.create_array(store, shape=(2,), dtype="i4", zarr_format=3)

@@ -8,6 +8,10 @@ code. The warning classes are zarr-python's, under the same names and bases.
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
+
 
 class CuzarrError(Exception):
     """Base class of every error cuzarr raises on purpose (also available as ``BaseZarrError``).
@@ -201,3 +205,15 @@ class ZarrUserWarning(UserWarning):
 
 class ZarrRuntimeWarning(RuntimeWarning):
     """Dubious runtime behaviour."""
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn_user(message: str, category: type[Warning] = ZarrUserWarning) -> None:
+    """Warn at the caller's first frame outside cuzarr, however deep in the library the cause is
+    found (a fixed ``stacklevel`` points into cuzarr when the same check runs on several paths)."""
+    frame, level = sys._getframe(1), 2
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

@@ -155,6 +155,23 @@ def test_blosc_evolve_like_zarr_python():
     assert len({BloscCodec(), BloscCodec()}) == 1
 
 
+def test_blosc_unset_settings_read_as_zarr_pythons_defaults():
+    """Before it meets a dtype, zarr-python reports typesize 1 and bitshuffle (what it would
+    write), and lists the settings it will still tune in ``_tunable_attrs``."""
+    import zarr
+
+    for kwargs in ({}, {"typesize": 4}, {"shuffle": "noshuffle"}, {"typesize": 2, "shuffle": "shuffle"}):
+        ours, theirs = BloscCodec(**kwargs), zarr.codecs.BloscCodec(**kwargs)
+        assert (ours.typesize, ours.shuffle.value) == (theirs.typesize, theirs.shuffle.value)
+        assert ours._tunable_attrs == theirs._tunable_attrs
+        assert f"typesize={theirs.typesize}," in repr(ours) and f"shuffle='{theirs.shuffle.value}'" in repr(
+            ours
+        )
+        tuned = ours.evolve(ChunkSpec((10,), np.dtype("<f8")))
+        assert tuned.typesize == (8 if "typesize" not in kwargs else kwargs["typesize"])
+        assert tuned.shuffle.value == kwargs.get("shuffle", "shuffle") and not tuned._tunable_attrs
+
+
 def test_blosc_matches_numcodecs_with_typesize():
     raw = DATA.view(np.uint8)
     for shuffle, number in (("shuffle", 1), ("bitshuffle", 2), ("noshuffle", 0)):

@@ -63,9 +63,7 @@ def _bad(what: str, value: Any, enum: type[Enum]) -> None:
     raise MetadataError(f"blosc codec: {what} must be one of {[e.value for e in enum]}, got {value!r}")
 
 
-def _parse_int(value: Any, what: str, low: int, high: int | None = None, *, allow_none: bool = False) -> Any:
-    if value is None and allow_none:
-        return None
+def _parse_int(value: Any, what: str, low: int, high: int | None = None) -> int:
     ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
     if not ok or value < low or (high is not None and value > high):
         bounds = f"from {low} to {high}" if high is not None else f">= {low}"
@@ -102,7 +100,9 @@ def blosc_decode(data: BytesLike, out: np.ndarray | None = None, *, codec: str =
 
 
 class BloscCodec(BytesBytesCodec):
-    """Blosc meta-compressor; ``typesize``/``shuffle`` left as None are set from the dtype by ``evolve``."""
+    """Blosc meta-compressor. ``typesize`` and ``shuffle`` left unset read as zarr-python's
+    defaults (1 and bitshuffle, what a chunk written without a dtype uses) and are tuned to the
+    dtype by ``evolve``; ``_tunable_attrs`` names them, as in zarr-python."""
 
     codec_name = "blosc"
 
@@ -114,33 +114,35 @@ class BloscCodec(BytesBytesCodec):
         shuffle: BloscShuffle | str | int | None = None,
         blocksize: int = 0,
     ):
-        self.typesize: int | None = _parse_int(typesize, "typesize", 1, allow_none=True)
+        self._tunable_attrs = frozenset(
+            name for name, value in (("typesize", typesize), ("shuffle", shuffle)) if value is None
+        )
+        self.typesize: int = 1 if typesize is None else _parse_int(typesize, "typesize", 1)
         self.cname: BloscCname = _parse_enum(cname, BloscCname, "cname")
         self.clevel = _parse_int(clevel, "clevel", 0, 9)
-        self.shuffle: BloscShuffle | None = (
-            None if shuffle is None else _parse_enum(shuffle, BloscShuffle, "shuffle")
+        self.shuffle: BloscShuffle = (
+            BloscShuffle.bitshuffle if shuffle is None else _parse_enum(shuffle, BloscShuffle, "shuffle")
         )
         self.blocksize = _parse_int(blocksize, "blocksize", 0)
-        # zarr-python encodes with typesize 1 and bitshuffle when these were never resolved
         self._numcodec = Blosc(
             cname=self.cname.value,
             clevel=self.clevel,
-            shuffle=_SHUFFLE_INT[self.shuffle or BloscShuffle.bitshuffle],
+            shuffle=_SHUFFLE_INT[self.shuffle],
             blocksize=self.blocksize,
-            typesize=self.typesize or 1,
+            typesize=self.typesize,
         )
 
     def get_config(self) -> dict[str, Any]:
         return {
-            "typesize": self.typesize or 1,
+            "typesize": self.typesize,
             "cname": self.cname.value,
             "clevel": self.clevel,
-            "shuffle": (self.shuffle or BloscShuffle.bitshuffle).value,
+            "shuffle": self.shuffle.value,
             "blocksize": self.blocksize,
         }
 
     def _key(self) -> tuple[Any, ...]:
-        return (self.typesize, self.cname, self.clevel, self.shuffle, self.blocksize)
+        return (self.typesize, self.cname, self.clevel, self.shuffle, self.blocksize, self._tunable_attrs)
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and self._key() == other._key()  # type: ignore[attr-defined]
@@ -149,22 +151,22 @@ class BloscCodec(BytesBytesCodec):
         return hash(self._key())
 
     def __repr__(self) -> str:
-        shuffle = None if self.shuffle is None else self.shuffle.value
         return (
             f"BloscCodec(typesize={self.typesize!r}, cname={self.cname.value!r}, clevel={self.clevel!r}, "
-            f"shuffle={shuffle!r}, blocksize={self.blocksize!r})"
+            f"shuffle={self.shuffle.value!r}, blocksize={self.blocksize!r})"
         )
 
     def evolve(self, spec: ChunkSpec) -> BloscCodec:
-        """Fill unset ``typesize`` (itemsize) and ``shuffle`` (bitshuffle for 1-byte items, else shuffle)."""
-        if self.typesize is not None and self.shuffle is not None:
+        """Tune the unset ``typesize`` (to the itemsize) and ``shuffle`` (bitshuffle for 1-byte
+        items, else shuffle)."""
+        if not self._tunable_attrs:
             return self
         itemsize = spec.dtype.itemsize
         shuffle = self.shuffle
-        if shuffle is None:
+        if "shuffle" in self._tunable_attrs:
             shuffle = BloscShuffle.bitshuffle if itemsize == 1 else BloscShuffle.shuffle
         return BloscCodec(
-            typesize=self.typesize if self.typesize is not None else itemsize,
+            typesize=itemsize if "typesize" in self._tunable_attrs else self.typesize,
             cname=self.cname,
             clevel=self.clevel,
             shuffle=shuffle,

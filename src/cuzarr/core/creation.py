@@ -15,7 +15,7 @@ from ..codecs.numcodecs_v3 import WARNING as NUMCODECS_WARNING
 from ..codecs.registry import codec_from_json
 from ..codecs.sharding import ShardingCodec
 from ..config import config as global_config
-from ..errors import CodecFormatError, MetadataError, ZarrUserWarning
+from ..errors import CodecFormatError, MetadataError, ZarrUserWarning, warn_user
 from ..metadata import ArrayMetadataV2, ArrayMetadataV3, ChunkKeyEncoding, RegularChunkGrid
 from ..metadata.auto_chunks import auto_chunks_for, auto_shard_shape, fit_in_shard, guess_chunks, is_auto
 from ..metadata.dtypes import RECORD_TYPE_NAMES, normalize_dtype, v3_canonical
@@ -156,6 +156,14 @@ def _as_list(value: Any) -> list[Any]:
     return [value]
 
 
+#: zarr-python's advice when a sharding codec is not the only codec: the other codecs then apply
+#: to whole shards, so a read or write of part of a shard costs the whole shard.
+SHARDING_COMBINED_WARNING = (
+    "Combining a `sharding_indexed` codec disables partial reads and writes, which may lead to "
+    "inefficient performance."
+)
+
+
 def _v3_codecs(
     dtype: np.dtype,
     chunks: tuple[int, ...],
@@ -185,6 +193,8 @@ def _v3_codecs(
             comp = [codec_from_json(c) for c in _as_list(compressors)]
         chain_input = [*filter_list, ser, *comp]
     _warn_numcodecs_dicts([filters, serializer, compressors])
+    if len(chain_input) > 1 and any(isinstance(c, ShardingCodec) for c in chain_input):
+        warn_user(SHARDING_COMBINED_WARNING)
     chain = CodecChain(chain_input, ChunkSpec(chunks, dtype, fill_value, "C"))
     return tuple(chain.to_json())
 
@@ -195,7 +205,7 @@ def _warn_numcodecs_dicts(arguments: list[Any]) -> None:
     for argument in arguments:
         for item in _as_list(argument) if not isinstance(argument, str) else []:
             if isinstance(item, dict) and str(item.get("name", "")).startswith(NUMCODECS_PREFIX):
-                warnings.warn(NUMCODECS_WARNING, ZarrUserWarning, stacklevel=5)
+                warn_user(NUMCODECS_WARNING)
                 return
 
 
