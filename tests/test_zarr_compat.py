@@ -102,13 +102,23 @@ def test_v3_codec_as_v2_compressor_is_a_value_error():
 
 
 def test_zarr_warnings():
+    """zarr-python's warnings, each reported at the caller's line (not inside cuzarr)."""
     group = cuzarr.group({})
-    with pytest.warns(ZarrDeprecationWarning, match="Group.tree"):
+    with pytest.warns(ZarrDeprecationWarning, match="Group.tree") as caught:
         cuzarr.tree(group)
-    with pytest.warns(ZarrRuntimeWarning, match="chunk_store is not yet implemented"):
+    assert caught[0].filename == __file__
+    with pytest.warns(ZarrRuntimeWarning, match="chunk_store is not yet implemented") as caught:
         cuzarr.create(shape=(2,), chunk_store={})
-    with pytest.warns(ZarrUserWarning, match="not part in the Zarr format 3 specification"):
+    assert caught[0].filename == __file__
+    with pytest.warns(ZarrUserWarning, match="not part in the Zarr format 3 specification") as caught:
         cuzarr.consolidate_metadata(group.store)
+    assert caught[0].filename == __file__
+    with pytest.warns(ZarrRuntimeWarning, match="no effect for Zarr format 3") as caught:
+        group.create_array("ordered", shape=(2,), dtype="i4", order="F")
+    assert caught[0].filename == __file__
+    with pytest.warns(ZarrUserWarning, match="experimental") as caught:
+        cuzarr.create_array({}, shape=(64,), dtype="i4", shards="auto")
+    assert caught[0].filename == __file__
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         cuzarr.create(shape=(2,), synchronizer=cuzarr.ThreadSynchronizer())  # implemented: no warning

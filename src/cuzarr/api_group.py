@@ -3,7 +3,6 @@ create_hierarchy, open_consolidated, consolidate_metadata (arrays and ``open`` a
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,6 +17,7 @@ from .errors import (
     GroupNotFoundError,
     ZarrDeprecationWarning,
     ZarrUserWarning,
+    warn_user,
 )
 from .storage import make_store
 from .storage.base import Store
@@ -178,11 +178,10 @@ def consolidate_metadata(
     with _hierarchy_locked(resolved, path, zarr_format, synchronizer):
         metadata, consolidated = consolidate(resolved, path, zarr_format)
     if metadata.zarr_format == 3:
-        warnings.warn(
+        warn_user(
             "Consolidated metadata is currently not part in the Zarr format 3 specification. It may "
             "not be supported by other zarr implementations and may change in the future.",
             ZarrUserWarning,
-            stacklevel=2,
         )
     return Group(resolved, path, metadata, consolidated=consolidated, synchronizer=synchronizer)
 
@@ -216,5 +215,5 @@ def _metadata_lock_keys(store: Store, path: str, zarr_format: int | None) -> set
 
 def tree(grp: Group, expand: bool | None = None, level: int | None = None) -> Any:
     """zarr-python's deprecated ``zarr.tree(group)``: the same as ``group.tree()``."""
-    warnings.warn("Use Group.tree instead.", ZarrDeprecationWarning, stacklevel=2)
+    warn_user("Use Group.tree instead.", ZarrDeprecationWarning)
     return grp.tree(expand=expand, level=level)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -16,7 +15,7 @@ from .core.array import Array
 from .core.copy import record_spelling
 from .core.group import Group
 from .core.like import like_kwargs
-from .errors import ZarrUserWarning
+from .errors import ZarrUserWarning, warn_user
 
 KEEP = "keep"
 
@@ -80,11 +79,10 @@ def from_array(
     """
     source_is_array = isinstance(data, Array)
     if source_is_array and zarr_format == 3 and getattr(data.metadata, "order", "C") == "F":
-        warnings.warn(
+        warn_user(
             "The 'order' attribute of a Zarr format 2 array does not have a direct analogue in Zarr "
             "format 3. The existing order='F' of the source Zarr format 2 array will be ignored.",
             ZarrUserWarning,
-            stacklevel=2,
         )
     if not source_is_array:
         data = data if hasattr(data, "shape") and hasattr(data, "dtype") else np.asarray(data)

@@ -8,7 +8,6 @@ according to ``mode``, and return an ``Array`` or a ``Group``. All logic about n
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -19,7 +18,7 @@ from ..core.creation import AUTO, DEFAULT_FILL, normalize_shape
 from ..core.group import Group
 from ..core.hierarchy import is_group, read_node_and_consolidated
 from ..core.nodes import create_array_node
-from ..errors import ArrayNotFoundError, GroupNotFoundError, ZarrRuntimeWarning
+from ..errors import ArrayNotFoundError, GroupNotFoundError, ZarrRuntimeWarning, warn_user
 from ..storage import make_store
 from ..storage.store_path import split_store_path
 
@@ -145,10 +144,9 @@ def create(
         chunks = chunk_shape
     for ignored in ("chunk_store", "cache_metadata", "cache_attrs", "read_only", "meta_array"):
         if kwargs.pop(ignored, None) is not None:
-            warnings.warn(
+            warn_user(
                 f"{ignored} is not yet implemented (a zarr-python 2 argument): it is ignored",
                 ZarrRuntimeWarning,
-                stacklevel=2,
             )
     if kwargs:
         raise TypeError(f"create() got unexpected keyword arguments {sorted(kwargs)}")

@@ -13,14 +13,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import warnings
 from collections.abc import Callable
 from typing import Any, ClassVar, Self
 
 import numcodecs
 import numpy as np
 
-from ..errors import CodecError, MetadataError, UnknownCodecError, ZarrUserWarning
+from ..errors import CodecError, MetadataError, UnknownCodecError, ZarrUserWarning, warn_user
 from .base import (
     ArrayArrayCodec,
     ArrayBytesCodec,
@@ -148,7 +147,7 @@ class NumcodecsCodec(Codec):
 
     def __init__(self, **codec_config: Any) -> None:
         self._setup(codec_config)
-        warnings.warn(WARNING, ZarrUserWarning, stacklevel=2)
+        warn_user(WARNING, ZarrUserWarning)
 
     def _setup(self, config: dict[str, Any]) -> None:
         self._config = parse_config(self.codec_name, self.numcodecs_id, config)

@@ -6,10 +6,9 @@ Each warns with ``ZarrDeprecationWarning`` (naming its replacement) and behaves 
 
 from __future__ import annotations
 
-import warnings
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ZarrDeprecationWarning
+from ..errors import ZarrDeprecationWarning, warn_user
 from ..storage import make_store
 from ..storage.store_path import split_store_path
 from .creation import AUTO, DEFAULT_FILL
@@ -77,7 +76,7 @@ def create_legacy_array(
 
 def warn_deprecated(replacement: str) -> None:
     """The ``ZarrDeprecationWarning`` zarr-python gives, pointing at the caller of the member."""
-    warnings.warn(f"Use {replacement} instead.", ZarrDeprecationWarning, stacklevel=3)
+    warn_user(f"Use {replacement} instead.", ZarrDeprecationWarning)
 
 
 class LegacyArrayMembers:

@@ -6,13 +6,12 @@ Every function returns ``(n_copied, n_skipped, n_bytes_copied)``."""
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from ..config import config
-from ..errors import CopyError
+from ..errors import CopyError, warn_user
 from ..storage import make_store
 from ..storage.base import Store
 from .array import Array
@@ -55,7 +54,7 @@ class _Progress:
             try:
                 from tqdm.auto import tqdm
             except ImportError:
-                warnings.warn("progress=True needs the 'tqdm' package; copying without a bar", stacklevel=3)
+                warn_user("progress=True needs the 'tqdm' package; copying without a bar")
             else:
                 self._bar = tqdm(total=total, unit=unit)
 

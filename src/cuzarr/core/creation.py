@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import operator
-import warnings
 from typing import Any
 
 import numpy as np
@@ -76,10 +75,8 @@ def normalize_partition(
         index_location = shards.get("index_location", "end")
         shards = shards.get("shape")
     if is_auto(shards):
-        warnings.warn(
-            "Automatic shard shape inference is experimental and may change without notice.",
-            ZarrUserWarning,
-            stacklevel=4,
+        warn_user(
+            "Automatic shard shape inference is experimental and may change without notice.", ZarrUserWarning
         )
         if _is_auto_chunks(chunks):
             chunk_shape = auto_chunks_for(shape, itemsize, sharded=True)

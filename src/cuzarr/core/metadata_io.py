@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import warnings
 from typing import Any
 
-from ..errors import MetadataError, NodeNotFoundError, ZarrUserWarning
+from ..errors import MetadataError, NodeNotFoundError, ZarrUserWarning, warn_user
 from ..metadata import ArrayMetadataV2, ArrayMetadataV3, GroupMetadataV2, GroupMetadataV3
 from ..storage.base import Store
 
@@ -40,11 +39,10 @@ def warn_if_both_formats(path: str, documents: dict[str, Any], where: Any = None
     for v2_name in (V2_ARRAY_KEY, V2_GROUP_KEY):
         if documents.get(v2_name) is not None:
             location = f"path '{path}' in {where!r}" if where is not None else f"path '{path}'"
-            warnings.warn(
+            warn_user(
                 f"Both zarr.json (Zarr format 3) and {v2_name} (Zarr format 2) metadata objects "
                 f"exist at {location}. Zarr v3 will be used.",
                 ZarrUserWarning,
-                stacklevel=5,
             )
             return
 

@@ -7,7 +7,6 @@ is written, then creates the missing ancestor groups as zarr-python does.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,7 @@ from ..errors import (
     NodeTypeValidationError,
     ReadOnlyError,
     ZarrRuntimeWarning,
+    warn_user,
 )
 from ..storage.base import Store
 from .array import Array
@@ -103,12 +103,11 @@ def stored_order(order: str | None, config: Any, zarr_format: int) -> str | None
     if zarr_format == 2:
         return check_order(order or config_order(config) or global_config.get("order"))
     if order is not None:
-        warnings.warn(
+        warn_user(
             "The `order` keyword argument has no effect for Zarr format 3 arrays. To control the "
             "memory layout of the array, either use the `config` keyword argument, as in "
             "`config={'order': 'C'}`, or change the global 'array.order' configuration variable.",
             ZarrRuntimeWarning,
-            stacklevel=4,
         )
     return None
 

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidKeyError
+from ..errors import InvalidKeyError, warn_user
 from .base import (
     ByteRange,
     BytesLike,
@@ -131,12 +131,11 @@ class ZipStore(Store):
             zf = self._require_open()
             for key, value in items:
                 if key in zf.NameToInfo:
-                    warnings.warn(
+                    warn_user(
                         f"Duplicate name: {key!r} already exists in {self._path}; zip members cannot be "
                         "overwritten, so a second member is appended (readers use the newest one and the "
                         "old bytes stay in the file)",
                         UserWarning,
-                        stacklevel=3,
                     )
                 info = zipfile.ZipInfo(filename=key, date_time=time.localtime(time.time())[:6])
                 info.compress_type = self.compression
