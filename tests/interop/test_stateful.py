@@ -1,5 +1,5 @@
 """Random sequences of writes, resizes, appends and reopens, checked against a NumPy model and
-against zarr-python reading the same store: the paths that only go wrong in combination (a
+against zarr-python (and tensorstore) reading the same store: the paths that only go wrong in combination (a
 sharded edge chunk rewritten after a shrink, fill-value chunks dropped and written again)."""
 
 from __future__ import annotations
@@ -162,6 +162,13 @@ class ArrayMachine(RuleBasedStateMachine):
             data.draw(hnp.arrays(np.intp, 3, elements=st.integers(0, n - 1))) for n in self.model.shape
         )
         np.testing.assert_array_equal(self.array.vindex[points], self.model[points])
+
+    @rule()
+    def tensorstore_reads_the_same(self) -> None:
+        ts = pytest.importorskip("tensorstore")
+        driver = "zarr3" if self.array.zarr_format == 3 else "zarr"
+        spec = {"driver": driver, "kvstore": {"driver": "file", "path": self._directory.name}}
+        np.testing.assert_array_equal(ts.open(spec, read=True).result().read().result(), self.model)
 
     @invariant()
     def same_as_model_and_for_zarr_python(self) -> None:
