@@ -46,10 +46,10 @@ gpu-suite-on-host: $(STAMP)
 
 # Long reliability runs (`make test` runs a few thousand fuzz cases and a few kills of each):
 # 100,000+ fuzz cases (hypothesis, 1500 per test) and 1,000 random sequences of writes, resizes
-# and appends checked against NumPy and zarr-python; then 50 SIGKILLs per layout plus the full
-# thread/process stress and the remote-fault tests.
+# and appends (and of hierarchy edits) checked against models and zarr-python; then 50 SIGKILLs
+# per layout plus the full thread/process stress and the remote-fault tests.
 fuzz: $(STAMP)
-	CUZARR_FUZZ_EXAMPLES=1500 CUZARR_STATEFUL_EXAMPLES=1000 $(PY) -m pytest -q -p no:cacheprovider tests/fuzz tests/interop/test_stateful.py
+	CUZARR_FUZZ_EXAMPLES=1500 CUZARR_STATEFUL_EXAMPLES=1000 $(PY) -m pytest -q -p no:cacheprovider tests/fuzz tests/interop/test_stateful.py tests/group/test_stateful_hierarchy.py
 
 stress: $(STAMP)
 	CUZARR_STRESS=1 $(PY) -m pytest -q -p no:cacheprovider tests/stress tests/storage/test_retry.py
