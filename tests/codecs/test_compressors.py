@@ -168,7 +168,7 @@ def test_blosc_unset_settings_read_as_zarr_pythons_defaults():
             ours
         )
         tuned = ours.evolve(ChunkSpec((10,), np.dtype("<f8")))
-        assert tuned.typesize == (8 if "typesize" not in kwargs else kwargs["typesize"])
+        assert tuned.typesize == kwargs.get("typesize", 8)
         assert tuned.shuffle.value == kwargs.get("shuffle", "shuffle") and not tuned._tunable_attrs
 
 

@@ -10,13 +10,14 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 import cuzarr
 from cuzarr.errors import ZarrUserWarning
+
+from ..stateful_settings import STATEFUL
 
 zarr = pytest.importorskip("zarr")
 
@@ -156,15 +157,5 @@ class HierarchyMachine(RuleBasedStateMachine):
                 np.testing.assert_array_equal(other[...], node["data"])
 
 
-#: Sequences per run: a quick deterministic set in ``make test``, more under ``make fuzz``.
-EXAMPLES = int(os.environ.get("CUZARR_STATEFUL_EXAMPLES", "20"))
-
-HierarchyMachine.TestCase.settings = settings(
-    max_examples=EXAMPLES,
-    stateful_step_count=12,
-    deadline=None,
-    derandomize=EXAMPLES <= 25,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+HierarchyMachine.TestCase.settings = STATEFUL
 TestHierarchyMachine = HierarchyMachine.TestCase

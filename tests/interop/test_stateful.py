@@ -4,18 +4,18 @@ sharded edge chunk rewritten after a shrink, fill-value chunks dropped and writt
 
 from __future__ import annotations
 
-import os
 import tempfile
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 import cuzarr
 from cuzarr.storage import LocalStore
+
+from ..stateful_settings import STATEFUL
 
 zarr = pytest.importorskip("zarr")
 
@@ -181,15 +181,5 @@ class ArrayMachine(RuleBasedStateMachine):
         np.testing.assert_array_equal(theirs[...], self.model)
 
 
-#: Sequences per run: a quick deterministic set in ``make test``, more under ``make fuzz``.
-EXAMPLES = int(os.environ.get("CUZARR_STATEFUL_EXAMPLES", "25"))
-
-ArrayMachine.TestCase.settings = settings(
-    max_examples=EXAMPLES,
-    stateful_step_count=12,
-    deadline=None,
-    derandomize=EXAMPLES <= 25,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+ArrayMachine.TestCase.settings = STATEFUL
 TestArrayMachine = ArrayMachine.TestCase

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,44 @@ def _uniform_chunks(data: np.ndarray) -> list[int]:
     return versions
 
 
+def _start_and_join(threads: list[threading.Thread]) -> None:
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+
+
+def _write_while_reading(
+    write: Callable[[], None], reader: Callable[[], Callable[[], None]], readers: int
+) -> None:
+    """``write()`` on one thread while ``readers`` threads each make a ``read`` (``reader()``,
+    e.g. over their own array handle) and call it until the writer is done; failures re-raise."""
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            write()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            stop.set()
+
+    def read_until_stopped() -> None:
+        try:
+            read = reader()
+            while not stop.is_set():
+                read()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer)] + [
+        threading.Thread(target=read_until_stopped) for _ in range(readers)
+    ]
+    _start_and_join(threads)
+    assert not errors, errors[0]
+
+
 def _make(store, shards: bool = False, **kwargs):
     return cuzarr.create_array(
         store,
@@ -45,36 +84,22 @@ def test_readers_see_old_or_new_chunks(kind: str, tmp_path: Path) -> None:
     store = MemoryStore() if kind == "memory" else LocalStore(tmp_path / "a")
     arr = _make(store, shards=kind.endswith("sharded"))
     versions = rounds(200, 15)
-    stop = threading.Event()
-    errors: list[BaseException] = []
 
-    def writer() -> None:
-        try:
-            for v in range(1, versions + 1):
-                arr[...] = np.full(_N, v, dtype="u4")
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            stop.set()
+    def write() -> None:
+        for v in range(1, versions + 1):
+            arr[...] = np.full(_N, v, dtype="u4")
 
-    def reader() -> None:
+    def reader():
         reader_arr = cuzarr.open_array(store, mode="r")
-        try:
-            last = 0
-            while not stop.is_set():
-                seen = _uniform_chunks(reader_arr[...])
-                assert min(seen) >= 0 and max(seen) <= versions
-                last = max(last, max(seen))
-                STRESS_STATS["concurrent-reads"] += 1
-        except BaseException as exc:
-            errors.append(exc)
 
-    threads = [threading.Thread(target=writer)] + [threading.Thread(target=reader) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
-    assert not errors, errors[0]
+        def read() -> None:
+            seen = _uniform_chunks(reader_arr[...])
+            assert min(seen) >= 0 and max(seen) <= versions
+            STRESS_STATS["concurrent-reads"] += 1
+
+        return read
+
+    _write_while_reading(write, reader, readers=3)
     assert _uniform_chunks(arr[...]) == [versions] * (_N // _CHUNK)
 
 
@@ -101,35 +126,23 @@ def test_partial_shard_readers_never_get_another_chunks_bytes(
         np.repeat(np.array([0, 21, 22, 23], dtype="u4"), n),
     ]
     arr[...] = versions[0]
-    stop = threading.Event()
-    errors: list[BaseException] = []
 
-    def writer() -> None:
-        try:
-            for k in range(rounds(4000, 400)):
-                arr[...] = versions[k % 2]
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            stop.set()
+    def write() -> None:
+        for k in range(rounds(4000, 400)):
+            arr[...] = versions[k % 2]
 
-    def reader() -> None:
+    def reader():
         reader_arr = cuzarr.open_array(arr.store, mode="r")
-        try:
-            while not stop.is_set():
-                for i in (1, 2, 3):
-                    values = np.unique(reader_arr[i * n : (i + 1) * n])
-                    assert values.tolist() in ([10 + i], [20 + i]), f"chunk {i} read as {values[:4]}"
-                    STRESS_STATS["partial-shard-reads"] += 1
-        except BaseException as exc:
-            errors.append(exc)
 
-    threads = [threading.Thread(target=writer)] + [threading.Thread(target=reader) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
-    assert not errors, errors[0]
+        def read() -> None:
+            for i in (1, 2, 3):
+                values = np.unique(reader_arr[i * n : (i + 1) * n])
+                assert values.tolist() in ([10 + i], [20 + i]), f"chunk {i} read as {values[:4]}"
+                STRESS_STATS["partial-shard-reads"] += 1
+
+        return read
+
+    _write_while_reading(write, reader, readers=2)
 
 
 def _partial_writes(arr, writer: int, nwriters: int, count: int) -> None:
@@ -149,10 +162,7 @@ def test_thread_writers_with_synchronizer_lose_nothing(shards: bool) -> None:
     threads = [
         threading.Thread(target=_partial_writes, args=(arr, w, nwriters, count)) for w in range(nwriters)
     ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
+    _start_and_join(threads)
     data = arr[...]
     for w in range(nwriters):
         assert (data[np.arange(w, _N, nwriters)[:8]] == count).all(), f"writer {w} lost an update"
@@ -169,10 +179,7 @@ def test_chunk_aligned_writers_need_no_synchronizer(tmp_path: Path) -> None:
                 arr[c * _CHUNK : (c + 1) * _CHUNK] = np.full(_CHUNK, step * 10 + worker, dtype="u4")
 
     threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
+    _start_and_join(threads)
     assert _uniform_chunks(arr[...]) == [count * 10 + c % 4 for c in range(nchunks)]
     STRESS_STATS["unsynchronized-aligned-writes"] += nchunks * count
 
@@ -227,10 +234,7 @@ def _appender(path: str, lock_dir: str, worker: int, count: int) -> None:
                 attrs["rows"] = attrs.get("rows", 0) + _CHUNK // 3
 
     threads = [threading.Thread(target=run, args=(t,)) for t in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
+    _start_and_join(threads)
 
 
 @pytest.mark.parametrize("shards", [False, True])
