@@ -87,33 +87,34 @@ def _pread_range(fd: int, byte_range: ByteRange | None) -> bytes:
     return _pread(fd, os.fstat(fd).st_size, 0)
 
 
-def _read_file(path: str, byte_range: ByteRange | None) -> bytes | None:
+def _with_file(path: str, read: Callable[[int], _R]) -> _R | None:
+    """``read(fd)`` on ``path`` opened for reading; ``None`` when no file holds it (missing, or a
+    directory, which opens but fails to read)."""
     try:
         fd = os.open(path, _O_READ)
     except _MISSING:
         return None
     try:
-        return _pread_range(fd, byte_range)
-    except _MISSING:  # opening a directory succeeds; reading it raises IsADirectoryError
+        return read(fd)
+    except _MISSING:
         return None
     finally:
         os.close(fd)
+
+
+def _read_file(path: str, byte_range: ByteRange | None) -> bytes | None:
+    return _with_file(path, lambda fd: _pread_range(fd, byte_range))
 
 
 def _read_file_dependent(path: str, first: ByteRange | None, follow: Any) -> DependentValue | None:
     """Both steps of a dependent read from one open file: one inode, so one version of the value
     even if a writer renames a new file over ``path`` meanwhile."""
-    try:
-        fd = os.open(path, _O_READ)
-    except _MISSING:
-        return None
-    try:
+
+    def read(fd: int) -> DependentValue:
         head = _pread_range(fd, first)
         return head, [_pread_range(fd, byte_range) for byte_range in follow(head)]
-    except _MISSING:
-        return None
-    finally:
-        os.close(fd)
+
+    return _with_file(path, read)
 
 
 def _read_batch(batch: Sequence[tuple[str, ByteRange | None]]) -> list[bytes | None]:
